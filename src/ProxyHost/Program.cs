@@ -1,4 +1,26 @@
-var builder = WebApplication.CreateBuilder(args);
+// Firestarter's host: YARP in front of the task platform, with the warm-start broker as the first step of YARP's
+// proxy pipeline. Routes, clusters and broker options come from appsettings.json (at the repository root, copied
+// beside the executable).
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = args,
+    // The configuration ships beside the executable, so the host finds it wherever it is started from.
+    ContentRootPath = AppContext.BaseDirectory,
+});
+
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+builder.Services.AddFirestarter(builder.Configuration);
+builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
+
 var app = builder.Build();
+app.MapReverseProxy(proxy =>
+{
+    proxy.UseWarmStart();
+    proxy.UseSessionAffinity();
+    proxy.UseLoadBalancing();
+    proxy.UsePassiveHealthChecks();
+});
 app.Run();
+
+/// <summary>The host's entry point, visible to WebApplicationFactory in tests.</summary>
 public partial class Program;

@@ -1,0 +1,36 @@
+namespace Firestarter.Diagnostics;
+
+/// <summary>
+/// Stable event ids of the broker's log events, one range per component, so that they can be filtered on and
+/// alerted on without parsing messages.
+/// </summary>
+internal static class EventIds
+{
+    // 1xx: polls (GET /warm-start)
+    public const int PollParked = 100;
+    public const int PollRejected = 101;
+    public const int PollEnded = 102;
+    public const int PollRefusedWhileDraining = 103;
+
+    // 2xx: dispatches (POST /warm-start)
+    public const int DispatchWarmStarted = 200;
+    public const int DispatchColdStarted = 201;
+    public const int DispatchRejected = 202;
+    public const int HandoffControllerGone = 203;
+    public const int DispatchClientGone = 204;
+
+    // 3xx: the cold-start path
+    public const int ForwardFailed = 300;
+    public const int CircuitOpened = 301;
+    public const int CircuitClosed = 302;
+    public const int CircuitHalfOpened = 303;
+    public const int Forwarded = 304;
+
+    // 4xx: lifetime
+    public const int Started = 400;
+    public const int DrainStarted = 401;
+    public const int PollsExpired = 402;
+
+    // 5xx: routing and configuration
+    public const int RouteBound = 500;
+}

@@ -1,0 +1,118 @@
+using System.Diagnostics.Metrics;
+using Firestarter.Matching;
+
+namespace Firestarter.Diagnostics;
+
+/// <summary>
+/// The broker's instruments, on the <c>Firestarter</c> meter created through <see cref="IMeterFactory"/>.
+/// </summary>
+/// <remarks>
+/// Counters and histograms are recorded on the hot path; with no listener attached each call is a single flag test.
+/// The parked-controller gauges are observed from the pool only when a collector asks, so parking costs nothing.
+/// </remarks>
+internal sealed class FirestarterMetrics
+{
+    public const string MeterName = "Firestarter";
+
+    /// <summary>Distinct deployment tags on the per-deployment gauge; the rest are summed under <see cref="OtherDeployments"/>.</summary>
+    public const int MaxDeploymentTags = 50;
+
+    public const string OtherDeployments = "_other";
+
+    private readonly Counter<long> _polls;
+    private readonly Counter<long> _dispatches;
+    private readonly Counter<long> _handoffs;
+    private readonly Histogram<double> _dispatchDuration;
+    private readonly Histogram<double> _waitTime;
+
+    public FirestarterMetrics(IMeterFactory meterFactory, WarmPool pool)
+    {
+        var meter = meterFactory.Create(MeterName);
+
+        _polls = meter.CreateCounter<long>(
+            "firestarter.polls", "{poll}", "Controller polls that ended, by outcome: matched, aborted, expired, rejected, drained.");
+        _dispatches = meter.CreateCounter<long>(
+            "firestarter.dispatches", "{dispatch}", "Dispatches answered, by outcome: warm, cold, rejected, forwarded, forward_failed.");
+        _handoffs = meter.CreateCounter<long>(
+            "firestarter.handoffs", "{handoff}",
+            "Runs written to claimed controllers, by outcome: delivered, or gone (the controller left before or while the run was written; the run was offered to the next one).");
+        _dispatchDuration = meter.CreateHistogram(
+            "firestarter.dispatch.duration", "s", "Time from a dispatch's arrival to its answer, by outcome.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+        _waitTime = meter.CreateHistogram(
+            "firestarter.poll.wait_time", "s", "How long a controller waited parked before it was handed a run.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.01, 0.1, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300] });
+
+        meter.CreateObservableUpDownCounter(
+            "firestarter.controllers.parked", () => (long)pool.ParkedCount, "{controller}", "Controllers waiting for a run right now.");
+        meter.CreateObservableUpDownCounter(
+            "firestarter.controllers.parked_by_deployment", () => ObserveByDeployment(pool), "{controller}",
+            $"Controllers waiting for a run right now, by deployment (at most {MaxDeploymentTags} deployments; the rest as '{OtherDeployments}').");
+        meter.CreateObservableUpDownCounter(
+            "firestarter.draining", () => pool.IsDraining ? 1 : 0, "{state}", "1 while the broker drains for shutdown, else 0.");
+    }
+
+    public void PollEnded(string outcome) => _polls.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+
+    public void Dispatched(string outcome, TimeSpan duration)
+    {
+        var tag = new KeyValuePair<string, object?>("outcome", outcome);
+        _dispatches.Add(1, tag);
+        _dispatchDuration.Record(duration.TotalSeconds, tag);
+    }
+
+    public void Handoff(string outcome) => _handoffs.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+
+    public void ControllerWaited(TimeSpan wait) => _waitTime.Record(wait.TotalSeconds);
+
+    private static List<Measurement<long>> ObserveByDeployment(WarmPool pool)
+    {
+        var byDeployment = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (key, count) in pool.CountByKey())
+        {
+            byDeployment[key.Deployment] = byDeployment.GetValueOrDefault(key.Deployment) + count;
+        }
+
+        // Keep the largest deployments as their own series and fold the tail, so cardinality stays bounded.
+        var ordered = byDeployment.OrderByDescending(pair => pair.Value).ToList();
+        var measurements = new List<Measurement<long>>(Math.Min(ordered.Count, MaxDeploymentTags + 1));
+        long other = 0;
+        for (var i = 0; i < ordered.Count; i++)
+        {
+            if (i < MaxDeploymentTags)
+            {
+                measurements.Add(new(ordered[i].Value, new KeyValuePair<string, object?>("deployment", ordered[i].Key)));
+            }
+            else
+            {
+                other += ordered[i].Value;
+            }
+        }
+
+        if (ordered.Count > MaxDeploymentTags)
+        {
+            measurements.Add(new(other, new KeyValuePair<string, object?>("deployment", OtherDeployments)));
+        }
+
+        return measurements;
+    }
+}
+
+/// <summary>The outcome tag values, spelled once.</summary>
+internal static class Outcomes
+{
+    public const string Matched = "matched";
+    public const string Aborted = "aborted";
+    public const string Expired = "expired";
+    public const string Rejected = "rejected";
+    public const string Drained = "drained";
+
+    public const string Warm = "warm";
+    public const string Cold = "cold";
+    public const string Forwarded = "forwarded";
+    public const string ForwardFailed = "forward_failed";
+
+    public const string Delivered = "delivered";
+    public const string GoneBeforeWrite = "gone_before_write";
+    public const string GoneAfterWrite = "gone_after_write";
+}

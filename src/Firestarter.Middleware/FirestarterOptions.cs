@@ -1,0 +1,57 @@
+namespace Firestarter;
+
+/// <summary>
+/// Options of the warm-start broker, bound from the <c>Firestarter</c> configuration section.
+/// </summary>
+/// <remarks>
+/// Validated when the host starts (<c>AddFirestarter</c>):
+/// a bad value stops the host with a message that names the key.
+/// </remarks>
+public sealed class FirestarterOptions
+{
+    /// <summary>The configuration section the options are bound from.</summary>
+    public const string SectionName = "Firestarter";
+
+    /// <summary>
+    /// Whether the broker offers warm starts. When false, <c>/connect</c> answers zero timeouts (Trigger.dev's
+    /// controller then exits cleanly), polls are refused with 503 and every dispatch takes the cold-start path.
+    /// Default: <see langword="true"/>.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>
+    /// How long a controller holds one poll before it gives up and polls again; sent to controllers by
+    /// <c>/connect</c> as <c>connectionTimeoutMs</c>. Default: 30 seconds.
+    /// </summary>
+    public TimeSpan ConnectionTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a controller keeps polling in total without a run before it exits; sent by <c>/connect</c> as
+    /// <c>keepaliveMs</c>. Must not be shorter than <see cref="ConnectionTimeout"/>. Default: 5 minutes.
+    /// </summary>
+    public TimeSpan Keepalive { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// The longest the broker holds a poll, for clients that never give up; such a poll then ends with 204 and the
+    /// client polls again. Expiry is checked about once a second. Default: null, meaning twice
+    /// <see cref="ConnectionTimeout"/>.
+    /// </summary>
+    public TimeSpan? MaxPollDuration { get; set; }
+
+    /// <summary>
+    /// Which waiting controller a dispatch takes when several match. Default: <see cref="SelectionOrder.NewestFirst"/>.
+    /// </summary>
+    public SelectionOrder Selection { get; set; } = SelectionOrder.NewestFirst;
+
+    /// <summary>The largest dispatch body accepted, in bytes; larger ones get 413. Default: 1 MiB.</summary>
+    public long MaxDispatchBodySize { get; set; } = 1024 * 1024;
+
+    /// <summary>The deepest JSON nesting accepted in a dispatch body; deeper ones get 400. Default: 64.</summary>
+    public int MaxJsonDepth { get; set; } = 64;
+
+    /// <summary>What happens to a dispatch that finds no waiting controller.</summary>
+    public ColdStartOptions ColdStart { get; set; } = new();
+
+    /// <summary>The server-side poll limit in effect: <see cref="MaxPollDuration"/> or twice the connection timeout.</summary>
+    internal TimeSpan EffectiveMaxPollDuration => MaxPollDuration ?? ConnectionTimeout * 2;
+}

@@ -1,0 +1,94 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+
+namespace Firestarter;
+
+/// <summary>
+/// Checks <see cref="FirestarterOptions"/> when the host starts; each failure names the configuration key.
+/// </summary>
+internal sealed class FirestarterOptionsValidator : IValidateOptions<FirestarterOptions>
+{
+    private const string S = FirestarterOptions.SectionName;
+
+    public ValidateOptionsResult Validate(string? name, FirestarterOptions options)
+    {
+        var failures = new List<string>();
+
+        Positive(failures, $"{S}:ConnectionTimeout", options.ConnectionTimeout);
+        Positive(failures, $"{S}:Keepalive", options.Keepalive);
+        if (options.Keepalive < options.ConnectionTimeout)
+        {
+            failures.Add($"{S}:Keepalive ({options.Keepalive}) must not be shorter than {S}:ConnectionTimeout ({options.ConnectionTimeout}).");
+        }
+
+        if (options.MaxPollDuration is { } maxPoll)
+        {
+            Positive(failures, $"{S}:MaxPollDuration", maxPoll);
+        }
+
+        if (!Enum.IsDefined(options.Selection))
+        {
+            failures.Add($"{S}:Selection must be NewestFirst or OldestFirst.");
+        }
+
+        InRange(failures, $"{S}:MaxDispatchBodySize", options.MaxDispatchBodySize, 1024, int.MaxValue);
+        InRange(failures, $"{S}:MaxJsonDepth", options.MaxJsonDepth, 8, 256);
+
+        var cold = options.ColdStart;
+        if (cold is null)
+        {
+            failures.Add($"{S}:ColdStart must not be null.");
+        }
+        else
+        {
+            if (!Enum.IsDefined(cold.Mode))
+            {
+                failures.Add($"{S}:ColdStart:Mode must be Respond or Forward.");
+            }
+
+            Positive(failures, $"{S}:ColdStart:Timeout", cold.Timeout);
+            InRange(failures, $"{S}:ColdStart:MaxRetryAttempts", cold.MaxRetryAttempts, 0, 10);
+            if (cold.RetryDelay < TimeSpan.Zero)
+            {
+                failures.Add($"{S}:ColdStart:RetryDelay must not be negative (was {cold.RetryDelay}).");
+            }
+
+            if (!(cold.FailureRatio > 0 && cold.FailureRatio <= 1))
+            {
+                failures.Add($"{S}:ColdStart:FailureRatio must be greater than 0 and at most 1 (was {cold.FailureRatio.ToString(CultureInfo.InvariantCulture)}).");
+            }
+
+            InRange(failures, $"{S}:ColdStart:MinimumThroughput", cold.MinimumThroughput, 2, int.MaxValue);
+            // Polly's own bounds for the circuit breaker.
+            if (cold.SamplingDuration < TimeSpan.FromMilliseconds(500))
+            {
+                failures.Add($"{S}:ColdStart:SamplingDuration must be at least 500 milliseconds (was {cold.SamplingDuration}).");
+            }
+
+            if (cold.BreakDuration < TimeSpan.FromMilliseconds(500))
+            {
+                failures.Add($"{S}:ColdStart:BreakDuration must be at least 500 milliseconds (was {cold.BreakDuration}).");
+            }
+
+            InRange(failures, $"{S}:ColdStart:MaxResponseBodySize", cold.MaxResponseBodySize, 64, 16 * 1024 * 1024);
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void Positive(List<string> failures, string key, TimeSpan value)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            failures.Add($"{key} must be positive (was {value}).");
+        }
+    }
+
+    private static void InRange(List<string> failures, string key, long value, long min, long max)
+    {
+        if (value < min || value > max)
+        {
+            failures.Add($"{key} must be between {min} and {max} (was {value}).");
+        }
+    }
+}

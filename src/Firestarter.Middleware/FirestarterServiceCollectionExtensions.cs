@@ -1,0 +1,75 @@
+using Firestarter.ColdStart;
+using Firestarter.Diagnostics;
+using Firestarter.Dispatching;
+using Firestarter.Lifetime;
+using Firestarter.Matching;
+using Firestarter.Polling;
+using Firestarter.Protocol;
+using Firestarter.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Configuration;
+
+// In the DI namespace, like AddReverseProxy, so it is found where services are configured.
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the warm-start broker's services.</summary>
+public static class FirestarterServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the warm-start broker, with options bound from the <c>Firestarter</c> section of
+    /// <paramref name="configuration"/> (the application's root configuration) and validated when the host starts.
+    /// Add YARP itself with <c>AddReverseProxy()</c> and the middleware with <c>UseWarmStart()</c>.
+    /// </summary>
+    public static IServiceCollection AddFirestarter(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var section = configuration.GetSection(Firestarter.FirestarterOptions.SectionName);
+        // Unknown keys are errors, so that a misspelt option stops the host instead of being ignored.
+        services.AddOptions<Firestarter.FirestarterOptions>().Bind(section, binder => binder.ErrorOnUnknownConfiguration = true);
+        return services.AddFirestarterCore();
+    }
+
+    /// <summary>Adds the warm-start broker with options set in code, validated when the host starts.</summary>
+    public static IServiceCollection AddFirestarter(this IServiceCollection services, Action<Firestarter.FirestarterOptions>? configure = null)
+    {
+        var options = services.AddOptions<Firestarter.FirestarterOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        return services.AddFirestarterCore();
+    }
+
+    private static IServiceCollection AddFirestarterCore(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        if (services.Any(descriptor => descriptor.ServiceType == typeof(FirestarterMarker)))
+        {
+            return services;
+        }
+
+        services.AddSingleton<FirestarterMarker>();
+        services.AddOptions<Firestarter.FirestarterOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Firestarter.FirestarterOptions>, Firestarter.FirestarterOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+
+        services.AddSingleton(sp => new WarmPool(sp.GetRequiredService<IOptions<Firestarter.FirestarterOptions>>().Value.Selection));
+        services.AddSingleton<DeploymentIdentityResolver>();
+        services.AddSingleton<FirestarterMetrics>();
+        services.AddSingleton<ConnectHandler>();
+        services.AddSingleton<PollHandler>();
+        services.AddSingleton<DispatchHandler>();
+        services.AddSingleton<ColdStartForwarder>();
+        services.AddSingleton<ColdStartPath>();
+        services.AddSingleton<IProxyConfigFilter, WarmStartRouteFilter>();
+        services.AddHostedService<WarmPoolLifetime>();
+        return services;
+    }
+}
+
+/// <summary>Shows that <c>AddFirestarter</c> ran, so <c>UseWarmStart</c> can say so when it did not.</summary>
+internal sealed class FirestarterMarker;

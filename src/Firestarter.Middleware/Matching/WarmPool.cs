@@ -1,0 +1,226 @@
+using System.Collections.Concurrent;
+
+namespace Firestarter.Matching;
+
+/// <summary>
+/// The waiting controllers, by match key: where polls park and dispatches claim them.
+/// </summary>
+/// <remarks>
+/// A concurrent map from key to a <see cref="PollBucket"/>; each bucket has its own lock, so dispatches and polls
+/// for different keys never contend. The pool's invariants:
+/// <list type="bullet">
+/// <item>a poll is linked in its bucket exactly while it is waiting (or, for an instant, while its abandoner
+/// has won the state transition but not yet taken the bucket's lock);</item>
+/// <item>whoever moves a poll out of waiting completes it: the pool for abandon, expiry and drain,
+/// the caller of <see cref="TryClaim"/> for a claim;</item>
+/// <item>once <see cref="BeginDrain"/> has run, nothing parks again.</item>
+/// </list>
+/// </remarks>
+internal sealed class WarmPool
+{
+    private readonly ConcurrentDictionary<MatchKey, PollBucket> _buckets = new();
+    private readonly bool _newestFirst;
+    private int _parked;
+    private volatile bool _draining;
+
+    public WarmPool(SelectionOrder order) => _newestFirst = order == SelectionOrder.NewestFirst;
+
+    /// <summary>Polls waiting right now.</summary>
+    public int ParkedCount => Volatile.Read(ref _parked);
+
+    /// <summary>Match keys with at least one waiting poll (diagnostics; an instant's snapshot).</summary>
+    public int KeyCount => _buckets.Count;
+
+    public bool IsDraining => _draining;
+
+    /// <summary>Parks a waiting poll under its key. Returns false, without parking, once the pool drains.</summary>
+    public bool TryPark(ParkedPoll poll)
+    {
+        while (true)
+        {
+            if (_draining)
+            {
+                return false;
+            }
+
+            var bucket = _buckets.GetOrAdd(poll.Key, static key => new PollBucket(key));
+            lock (bucket.Gate)
+            {
+                if (bucket.IsRetired)
+                {
+                    // Emptied and removed from the map between our lookup and our lock: take a fresh one.
+                    continue;
+                }
+
+                // Checked again under the lock: BeginDrain sets the flag before it takes any bucket's lock,
+                // so a poll linked here either is seen by the drain or sees the flag.
+                if (_draining)
+                {
+                    return false;
+                }
+
+                bucket.Append(poll);
+            }
+
+            Interlocked.Increment(ref _parked);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Claims one waiting poll for <paramref name="key"/>, newest or oldest first as configured, and unlinks it.
+    /// The caller now owns the poll and must <see cref="ParkedPoll.Complete"/> it.
+    /// </summary>
+    public ParkedPoll? TryClaim(in MatchKey key)
+    {
+        if (!_buckets.TryGetValue(key, out var bucket))
+        {
+            return null;
+        }
+
+        lock (bucket.Gate)
+        {
+            while ((_newestFirst ? bucket.Newest : bucket.Oldest) is { } poll)
+            {
+                Unlink(bucket, poll);
+                if (poll.TryClaim())
+                {
+                    RetireIfEmpty(bucket);
+                    return poll;
+                }
+
+                // Lost to an abort or expiry that has not reached the lock yet; it completes the poll itself.
+            }
+
+            RetireIfEmpty(bucket);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Ends a waiting poll without a run (its client went away) and completes it with <paramref name="outcome"/>.
+    /// Does nothing if a dispatch has claimed the poll or it has already ended.
+    /// </summary>
+    public bool TryAbandon(ParkedPoll poll, PollOutcome outcome)
+    {
+        if (!poll.TryAbandon())
+        {
+            return false;
+        }
+
+        if (poll.Bucket is { } bucket)
+        {
+            lock (bucket.Gate)
+            {
+                Unlink(bucket, poll);
+                RetireIfEmpty(bucket);
+            }
+        }
+
+        poll.Complete(outcome);
+        return true;
+    }
+
+    /// <summary>
+    /// Expires every waiting poll parked at or before <paramref name="parkedAtOrBefore"/> (a timestamp),
+    /// completing each with <see cref="PollOutcome.Expired"/>. Returns how many expired.
+    /// </summary>
+    public int ExpireParkedBefore(long parkedAtOrBefore)
+    {
+        List<ParkedPoll>? expired = null;
+        foreach (var (_, bucket) in _buckets)
+        {
+            lock (bucket.Gate)
+            {
+                // Oldest first; park order follows park time closely enough that stopping at the first young
+                // poll only delays a rare straggler to the next sweep.
+                while (bucket.Oldest is { } poll && poll.ParkedAt <= parkedAtOrBefore)
+                {
+                    Unlink(bucket, poll);
+                    if (poll.TryAbandon())
+                    {
+                        (expired ??= []).Add(poll);
+                    }
+                }
+
+                RetireIfEmpty(bucket);
+            }
+        }
+
+        return CompleteAll(expired, PollOutcome.Expired);
+    }
+
+    /// <summary>
+    /// Stops all parking and releases every waiting poll with <see cref="PollOutcome.Drained"/>.
+    /// Claims already made are untouched: their dispatches finish. Returns how many polls were released.
+    /// </summary>
+    public int BeginDrain()
+    {
+        _draining = true;
+        List<ParkedPoll>? drained = null;
+        foreach (var (_, bucket) in _buckets)
+        {
+            lock (bucket.Gate)
+            {
+                while (bucket.Oldest is { } poll)
+                {
+                    Unlink(bucket, poll);
+                    if (poll.TryAbandon())
+                    {
+                        (drained ??= []).Add(poll);
+                    }
+                }
+
+                RetireIfEmpty(bucket);
+            }
+        }
+
+        return CompleteAll(drained, PollOutcome.Drained);
+    }
+
+    /// <summary>Waiting polls per key at this instant (for status and metrics; takes each bucket's count without its lock).</summary>
+    public IEnumerable<KeyValuePair<MatchKey, int>> CountByKey()
+    {
+        foreach (var (key, bucket) in _buckets)
+        {
+            var count = bucket.Count;
+            if (count > 0)
+            {
+                yield return new(key, count);
+            }
+        }
+    }
+
+    private void Unlink(PollBucket bucket, ParkedPoll poll)
+    {
+        if (bucket.Remove(poll))
+        {
+            Interlocked.Decrement(ref _parked);
+        }
+    }
+
+    private void RetireIfEmpty(PollBucket bucket)
+    {
+        if (bucket.Count == 0 && !bucket.IsRetired)
+        {
+            bucket.IsRetired = true;
+            _buckets.TryRemove(new KeyValuePair<MatchKey, PollBucket>(bucket.Key, bucket));
+        }
+    }
+
+    private static int CompleteAll(List<ParkedPoll>? polls, PollOutcome outcome)
+    {
+        if (polls is null)
+        {
+            return 0;
+        }
+
+        // Completed outside the buckets' locks: completion queues the handlers' continuations.
+        foreach (var poll in polls)
+        {
+            poll.Complete(outcome);
+        }
+
+        return polls.Count;
+    }
+}

@@ -1,0 +1,135 @@
+using Firestarter.Diagnostics;
+using Firestarter.Matching;
+using Firestarter.Protocol;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Timeouts;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Firestarter.Polling;
+
+/// <summary>
+/// Handles a controller's <c>GET /warm-start</c>: parks it under its match key and holds the request, with no
+/// response at all, until a dispatch writes a run into it, its client gives up, it expires, or the broker drains.
+/// </summary>
+/// <remarks>
+/// The run itself is written by the dispatch that claims the poll (see <see cref="Dispatching.Handoff"/>), while
+/// this handler is suspended; that way the dispatch knows whether the write happened before it answers its
+/// supervisor. This handler only parks, waits and closes out the outcomes that have no run.
+/// </remarks>
+internal sealed partial class PollHandler
+{
+    private readonly WarmPool _pool;
+    private readonly DeploymentIdentityResolver _identities;
+    private readonly FirestarterMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly bool _enabled;
+    private readonly Action<object?> _onAborted;
+
+    public PollHandler(
+        WarmPool pool,
+        DeploymentIdentityResolver identities,
+        FirestarterMetrics metrics,
+        TimeProvider time,
+        IOptions<FirestarterOptions> options,
+        ILogger<PollHandler> logger)
+    {
+        _pool = pool;
+        _identities = identities;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+        _enabled = options.Value.Enabled;
+        // One delegate for every poll: the poll itself is the callback's state.
+        _onAborted = state => _pool.TryAbandon((ParkedPoll)state!, PollOutcome.Gone);
+    }
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        if (!_enabled)
+        {
+            await RejectAsync(context, Problem.Disabled());
+            return;
+        }
+
+        if (PollHeadersReader.TryReadKey(context.Request.Headers, _identities, out var key) is { } problem)
+        {
+            await RejectAsync(context, problem);
+            return;
+        }
+
+        // A held poll must outlive any request timeout that applies to the route by default.
+        context.Features.Get<IHttpRequestTimeoutFeature>()?.DisableTimeout();
+
+        var poll = new ParkedPoll(key, context, _time.GetTimestamp());
+        if (!_pool.TryPark(poll))
+        {
+            // Draining: close without a response, so the client re-polls and reaches another instance.
+            Log.RefusedWhileDraining(_logger, key);
+            _metrics.PollEnded(Outcomes.Drained);
+            context.Abort();
+            return;
+        }
+
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            var headers = context.Request.Headers;
+            string? controllerId = headers[WarmStartHeaders.ControllerId];
+            string? instance = headers[WarmStartHeaders.WorkerInstanceName];
+            Log.Parked(_logger, key, controllerId, instance);
+        }
+
+        PollOutcome outcome;
+        // Registered after parking: if the client is already gone, the callback runs at once and unparks the poll.
+        using (context.RequestAborted.UnsafeRegister(_onAborted, poll))
+        {
+            outcome = await poll.WaitAsync();
+        }
+
+        Log.Ended(_logger, key, outcome);
+        switch (outcome)
+        {
+            case PollOutcome.Delivered:
+                _metrics.PollEnded(Outcomes.Matched);
+                _metrics.ControllerWaited(_time.GetElapsedTime(poll.ParkedAt));
+                break;
+            case PollOutcome.Gone:
+                _metrics.PollEnded(Outcomes.Aborted);
+                break;
+            case PollOutcome.Expired:
+                _metrics.PollEnded(Outcomes.Expired);
+                // 2xx with no body: Trigger.dev's controller backs off briefly and polls again.
+                context.Response.StatusCode = StatusCodes.Status204NoContent;
+                break;
+            case PollOutcome.Drained:
+                _metrics.PollEnded(Outcomes.Drained);
+                context.Abort();
+                break;
+        }
+    }
+
+    private async Task RejectAsync(HttpContext context, Problem problem)
+    {
+        Log.Rejected(_logger, problem.Status, problem.Detail);
+        _metrics.PollEnded(Outcomes.Rejected);
+        await problem.WriteAsync(context.Response);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = EventIds.PollParked, Level = LogLevel.Debug,
+            Message = "Controller {ControllerId} ({WorkerInstanceName}) parked under {Key}.")]
+        public static partial void Parked(ILogger logger, MatchKey key, string? controllerId, string? workerInstanceName);
+
+        [LoggerMessage(EventId = EventIds.PollRejected, Level = LogLevel.Debug, Message = "Poll rejected with {Status}: {Detail}")]
+        public static partial void Rejected(ILogger logger, int status, string detail);
+
+        [LoggerMessage(EventId = EventIds.PollEnded, Level = LogLevel.Debug, Message = "Poll under {Key} ended: {Outcome}.")]
+        public static partial void Ended(ILogger logger, MatchKey key, PollOutcome outcome);
+
+        [LoggerMessage(EventId = EventIds.PollRefusedWhileDraining, Level = LogLevel.Debug,
+            Message = "Poll under {Key} refused: the broker is draining.")]
+        public static partial void RefusedWhileDraining(ILogger logger, MatchKey key);
+    }
+}

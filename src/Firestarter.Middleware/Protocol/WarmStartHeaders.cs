@@ -1,0 +1,20 @@
+namespace Firestarter.Protocol;
+
+/// <summary>The headers a Trigger.dev run controller sends with <c>GET /warm-start</c>.</summary>
+internal static class WarmStartHeaders
+{
+    /// <summary>The deployment's friendly id, or a deployment token whose <c>deployment</c> claim is that id.</summary>
+    public const string DeploymentId = "x-trigger-deployment-id";
+
+    public const string DeploymentVersion = "x-trigger-deployment-version";
+
+    public const string MachineCpu = "x-trigger-machine-cpu";
+
+    public const string MachineMemory = "x-trigger-machine-memory";
+
+    /// <summary>Logged, not matched.</summary>
+    public const string ControllerId = "x-trigger-workload-controller-id";
+
+    /// <summary>Logged, not matched.</summary>
+    public const string WorkerInstanceName = "x-trigger-worker-instance-name";
+}

@@ -1,0 +1,46 @@
+using Yarp.ReverseProxy.Configuration;
+
+namespace Firestarter.Routing;
+
+/// <summary>What a YARP route is to the broker, from its <c>"Metadata": {"Firestarter": "…"}</c>.</summary>
+internal enum WarmStartRoute
+{
+    /// <summary>Not a warm-start route: YARP forwards it.</summary>
+    None,
+
+    /// <summary><c>GET /connect</c>: the controller's handshake.</summary>
+    Connect,
+
+    /// <summary><c>GET /warm-start</c>: a controller's long poll.</summary>
+    Poll,
+
+    /// <summary><c>POST /warm-start</c>: the supervisor's dispatch.</summary>
+    Dispatch,
+}
+
+/// <summary>Reads a route's warm-start role from its metadata.</summary>
+internal static class WarmStartRouteMetadata
+{
+    /// <summary>The metadata key that marks a warm-start route.</summary>
+    public const string Key = "Firestarter";
+
+    public static WarmStartRoute Of(RouteConfig route)
+    {
+        if (route.Metadata is null || !route.Metadata.TryGetValue(Key, out var value))
+        {
+            return WarmStartRoute.None;
+        }
+
+        // Validated when the configuration loaded (WarmStartRouteFilter), so an unknown value cannot get here.
+        return Parse(value);
+    }
+
+    /// <summary>The role a metadata value names, or <see cref="WarmStartRoute.None"/> for anything else.</summary>
+    public static WarmStartRoute Parse(string? value) => value switch
+    {
+        _ when string.Equals(value, nameof(WarmStartRoute.Poll), StringComparison.OrdinalIgnoreCase) => WarmStartRoute.Poll,
+        _ when string.Equals(value, nameof(WarmStartRoute.Dispatch), StringComparison.OrdinalIgnoreCase) => WarmStartRoute.Dispatch,
+        _ when string.Equals(value, nameof(WarmStartRoute.Connect), StringComparison.OrdinalIgnoreCase) => WarmStartRoute.Connect,
+        _ => WarmStartRoute.None,
+    };
+}

@@ -1,0 +1,42 @@
+using Yarp.ReverseProxy.Configuration;
+
+namespace Firestarter.Routing;
+
+/// <summary>
+/// Checks and prepares warm-start routes as YARP loads its configuration.
+/// </summary>
+/// <remarks>
+/// An unknown <c>Firestarter</c> metadata value is refused, so a typo stops the host at start (or is rejected, and
+/// the previous configuration kept, on reload) instead of silently forwarding controllers to the platform.
+/// Poll routes get the <c>Disable</c> timeout policy unless one is set: a default request timeout must never cut a
+/// long poll.
+/// </remarks>
+internal sealed class WarmStartRouteFilter : IProxyConfigFilter
+{
+    /// <summary>YARP's reserved policy name that switches request timeouts off for a route.</summary>
+    private const string DisableTimeoutPolicy = "Disable";
+
+    public ValueTask<ClusterConfig> ConfigureClusterAsync(ClusterConfig cluster, CancellationToken cancel) => new(cluster);
+
+    public ValueTask<RouteConfig> ConfigureRouteAsync(RouteConfig route, ClusterConfig? cluster, CancellationToken cancel)
+    {
+        if (route.Metadata is null || !route.Metadata.TryGetValue(WarmStartRouteMetadata.Key, out var value))
+        {
+            return new(route);
+        }
+
+        var kind = WarmStartRouteMetadata.Parse(value);
+        if (kind == WarmStartRoute.None)
+        {
+            throw new InvalidOperationException(
+                $"Route '{route.RouteId}': ReverseProxy:Routes:{route.RouteId}:Metadata:{WarmStartRouteMetadata.Key} is '{value}'; expected Connect, Poll or Dispatch.");
+        }
+
+        if (kind == WarmStartRoute.Poll && route.Timeout is null && string.IsNullOrEmpty(route.TimeoutPolicy))
+        {
+            route = route with { TimeoutPolicy = DisableTimeoutPolicy };
+        }
+
+        return new(route);
+    }
+}
