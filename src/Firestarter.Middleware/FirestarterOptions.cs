@@ -49,6 +49,15 @@ public sealed class FirestarterOptions
     /// <summary>The deepest JSON nesting accepted in a dispatch body; deeper ones get 400. Default: 64.</summary>
     public int MaxJsonDepth { get; set; } = 64;
 
+    /// <summary>
+    /// Answer <c>didWarmStart:true</c> only once the run has left the process (handed to the kernel's socket), not
+    /// merely once it sits in the server's output buffer, and only if the connection is still established then.
+    /// This sets the socket transport's write buffer to one byte (<c>SocketTransportOptions.MaxWriteBufferSize</c>),
+    /// so every response write completes when it is sent; turn it off to trade that certainty for throughput.
+    /// Default: <see langword="true"/>.
+    /// </summary>
+    public bool ConfirmDelivery { get; set; } = true;
+
     /// <summary>What happens to a dispatch that finds no waiting controller.</summary>
     public ColdStartOptions ColdStart { get; set; } = new();
 

@@ -6,6 +6,7 @@ using Firestarter.Matching;
 using Firestarter.Polling;
 using Firestarter.Protocol;
 using Firestarter.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -56,6 +57,15 @@ public static class FirestarterServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Firestarter.FirestarterOptions>, Firestarter.FirestarterOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
+
+        // A write completes only when the transport has sent it, so a handoff knows the run left the process.
+        services.AddOptions<SocketTransportOptions>().Configure<IOptions<Firestarter.FirestarterOptions>>((transport, firestarter) =>
+        {
+            if (firestarter.Value.ConfirmDelivery)
+            {
+                transport.MaxWriteBufferSize = 1;
+            }
+        });
 
         services.AddSingleton(sp => new WarmPool(sp.GetRequiredService<IOptions<Firestarter.FirestarterOptions>>().Value.Selection));
         services.AddSingleton<DeploymentIdentityResolver>();

@@ -37,15 +37,15 @@ internal static class Handoff
     {
         var context = poll.Context!;
 
-        // The client may have left after it was claimed but before its abort callback ran: then nothing is written
-        // and the run goes to the next controller.
-        if (context.RequestAborted.IsCancellationRequested)
+        // The client may have left after it was claimed, or before the server noticed: then nothing is written and
+        // the run goes to the next controller.
+        if (IsGone(context))
         {
             poll.Complete(PollOutcome.Gone);
             return HandoffResult.GoneBeforeWrite;
         }
 
-        bool live;
+        bool delivered;
         try
         {
             var response = context.Response;
@@ -54,16 +54,20 @@ internal static class Handoff
             response.ContentLength = run.Length;
             var flush = await response.BodyWriter.WriteAsync(run);
 
-            // The server does not fail writes to a connection that has gone; it drops them and raises the abort.
-            // A connection found aborted right after the flush therefore counts as not delivered.
-            live = !flush.IsCanceled && !context.RequestAborted.IsCancellationRequested;
+            // The server does not fail writes to a connection that has gone; it drops them. So the connection is
+            // checked again once the write has completed (with the transport's send buffer at one byte, that is
+            // once the run is in the kernel): a client that left meanwhile did not get the run.
+            delivered = !flush.IsCanceled && !IsGone(context);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
         {
-            live = false;
+            delivered = false;
         }
 
-        poll.Complete(live ? PollOutcome.Delivered : PollOutcome.Gone);
-        return live ? HandoffResult.Delivered : HandoffResult.GoneAfterWrite;
+        poll.Complete(delivered ? PollOutcome.Delivered : PollOutcome.Gone);
+        return delivered ? HandoffResult.Delivered : HandoffResult.GoneAfterWrite;
     }
+
+    private static bool IsGone(HttpContext context) =>
+        context.RequestAborted.IsCancellationRequested || ConnectionProbe.Check(context) == ConnectionState.Closing;
 }
