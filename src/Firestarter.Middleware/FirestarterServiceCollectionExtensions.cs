@@ -63,7 +63,7 @@ public static class FirestarterServiceCollectionExtensions
         {
             if (firestarter.Value.ConfirmDelivery)
             {
-                transport.MaxWriteBufferSize = 1;
+                transport.UnsafePreferInlineScheduling = true;
             }
         });
 

@@ -35,7 +35,8 @@ internal sealed class FirestarterMetrics
             "firestarter.dispatches", "{dispatch}", "Dispatches answered, by outcome: warm, cold, rejected, forwarded, forward_failed.");
         _handoffs = meter.CreateCounter<long>(
             "firestarter.handoffs", "{handoff}",
-            "Runs written to claimed controllers, by outcome: delivered, or gone (the controller left before or while the run was written; the run was offered to the next one).");
+            "Runs handed to claimed controllers, by outcome: delivered; delivered_as_client_left (written as the client left: it may not have the run); " +
+            "gone_before_write and refused (the controller had left, or its kernel refused the run: the run was offered to the next one).");
         _dispatchDuration = meter.CreateHistogram(
             "firestarter.dispatch.duration", "s", "Time from a dispatch's arrival to its answer, by outcome.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
@@ -113,6 +114,7 @@ internal static class Outcomes
     public const string ForwardFailed = "forward_failed";
 
     public const string Delivered = "delivered";
+    public const string DeliveredAsClientLeft = "delivered_as_client_left";
     public const string GoneBeforeWrite = "gone_before_write";
-    public const string GoneAfterWrite = "gone_after_write";
+    public const string Refused = "refused";
 }

@@ -88,17 +88,23 @@ internal sealed partial class DispatchHandler
         while (_pool.TryClaim(message.Key) is { } poll)
         {
             var result = await Handoff.WriteRunAsync(poll, run);
-            if (result == HandoffResult.Delivered)
+            switch (result)
             {
-                _metrics.Handoff(Outcomes.Delivered);
-                return true;
-            }
+                case HandoffResult.Delivered:
+                    _metrics.Handoff(Outcomes.Delivered);
+                    return true;
+                case HandoffResult.DeliveredAsClientLeft:
+                    _metrics.Handoff(Outcomes.DeliveredAsClientLeft);
+                    return true;
+                default:
+                    _metrics.Handoff(result == HandoffResult.GoneBeforeWrite ? Outcomes.GoneBeforeWrite : Outcomes.Refused);
+                    if (_logger.IsEnabled(LogLevel.Debug))
+                    {
+                        var runId = message.RunIdText(body.Span);
+                        Log.ControllerGone(_logger, runId, message.Key, result);
+                    }
 
-            _metrics.Handoff(result == HandoffResult.GoneBeforeWrite ? Outcomes.GoneBeforeWrite : Outcomes.GoneAfterWrite);
-            if (_logger.IsEnabled(LogLevel.Debug))
-            {
-                var runId = message.RunIdText(body.Span);
-                Log.ControllerGone(_logger, runId, message.Key, result);
+                    break;
             }
         }
 

@@ -6,14 +6,20 @@ namespace Firestarter.Dispatching;
 /// <summary>How writing a run into a claimed poll went.</summary>
 internal enum HandoffResult
 {
-    /// <summary>The run was flushed to a connection that was still live: the dispatch may answer <c>true</c>.</summary>
+    /// <summary>The run was written to a connection that was live: the dispatch may answer <c>true</c>.</summary>
     Delivered,
+
+    /// <summary>
+    /// The run was written, but the client left in the same instant (the server saw it abort, or its end closed).
+    /// It may or may not have the run; offering it again could run it twice, so it counts as delivered.
+    /// </summary>
+    DeliveredAsClientLeft,
 
     /// <summary>The controller had already left when the poll was claimed; nothing was written.</summary>
     GoneBeforeWrite,
 
-    /// <summary>The controller left while the run was being written, or the write failed: treat as not delivered.</summary>
-    GoneAfterWrite,
+    /// <summary>The client's kernel reset the connection without acknowledging the run: it never got it.</summary>
+    Refused,
 }
 
 /// <summary>
@@ -23,7 +29,15 @@ internal enum HandoffResult
 /// <para>
 /// Writing from the dispatch (rather than waking the poll's handler to write) means the dispatch learns the result
 /// of the write directly, with no second hop, and can answer its supervisor truthfully: <c>true</c> only when the
-/// run was flushed to a connection that was live, otherwise the next waiting controller gets the run.
+/// run was written to a connection that was live, otherwise the next waiting controller gets the run.
+/// </para>
+/// <para>
+/// Before writing, the connection is checked twice over: the server's abort signal, and the kernel's TCP state
+/// (<see cref="ConnectionWatch"/>), which knows of a client's close before the server has processed it. After
+/// writing (once the run is in the kernel, see <see cref="FirestarterOptions.ConfirmDelivery"/>), the run is
+/// offered again only on proof that the client never got it: the connection is dead and the client's kernel
+/// acknowledged less than the whole response. Any other sign of the client leaving is ambiguous (it may have the run), and a
+/// second delivery would run it twice, so the run counts as delivered and the case is counted in metrics.
 /// </para>
 /// <para>
 /// This is safe because the poll's handler is suspended in <see cref="ParkedPoll.WaitAsync"/> and touches its
@@ -36,38 +50,62 @@ internal static class Handoff
     public static async ValueTask<HandoffResult> WriteRunAsync(ParkedPoll poll, ReadOnlyMemory<byte> run)
     {
         var context = poll.Context!;
-
-        // The client may have left after it was claimed, or before the server noticed: then nothing is written and
-        // the run goes to the next controller.
-        if (IsGone(context))
-        {
-            poll.Complete(PollOutcome.Gone);
-            return HandoffResult.GoneBeforeWrite;
-        }
-
-        bool delivered;
+        var watch = ConnectionWatch.Start(context, out var before);
+        HandoffResult result;
         try
         {
-            var response = context.Response;
-            response.StatusCode = StatusCodes.Status200OK;
-            response.ContentType = Protocol.ProtocolResponses.JsonContentType;
-            response.ContentLength = run.Length;
-            var flush = await response.BodyWriter.WriteAsync(run);
-
-            // The server does not fail writes to a connection that has gone; it drops them. So the connection is
-            // checked again once the write has completed (with the transport's send buffer at one byte, that is
-            // once the run is in the kernel): a client that left meanwhile did not get the run.
-            delivered = !flush.IsCanceled && !IsGone(context);
+            if (context.RequestAborted.IsCancellationRequested || before.State is not (TcpState.Established or TcpState.Unknown))
+            {
+                result = HandoffResult.GoneBeforeWrite;
+            }
+            else
+            {
+                var response = context.Response;
+                response.StatusCode = StatusCodes.Status200OK;
+                response.ContentType = Protocol.ProtocolResponses.JsonContentType;
+                response.ContentLength = run.Length;
+                await response.BodyWriter.WriteAsync(run);
+                result = Judge(context, before, watch.Read(), run.Length);
+            }
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
         {
-            delivered = false;
+            // The server fails a write only when the response could not be started at all: nothing went out.
+            result = HandoffResult.Refused;
+        }
+        finally
+        {
+            watch.Dispose();
         }
 
-        poll.Complete(delivered ? PollOutcome.Delivered : PollOutcome.Gone);
-        return delivered ? HandoffResult.Delivered : HandoffResult.GoneAfterWrite;
+        poll.Complete(result is HandoffResult.Delivered or HandoffResult.DeliveredAsClientLeft ? PollOutcome.Delivered : PollOutcome.Gone);
+        return result;
     }
 
-    private static bool IsGone(HttpContext context) =>
-        context.RequestAborted.IsCancellationRequested || ConnectionProbe.Check(context) == ConnectionState.Closing;
+    private static HandoffResult Judge(HttpContext context, TcpReading before, TcpReading after, int runLength)
+    {
+        if (before.HasBytesAcked && after.HasBytesAcked)
+        {
+            // The response is a status line and headers, then the run: longer than the run. The count can also
+            // include one for the server's FIN, once it has closed.
+            var acked = after.BytesAcked - before.BytesAcked;
+            if (acked > (ulong)runLength && after.State == TcpState.Established)
+            {
+                // The client's kernel has the run, whatever the client does next.
+                return HandoffResult.Delivered;
+            }
+
+            if (acked <= (ulong)runLength && after.State == TcpState.Closed)
+            {
+                // The connection is dead and less than the whole response reached the client: it cannot have the
+                // run. (This is also how a write the server dropped because it had just aborted the connection
+                // shows: only its FIN was acknowledged.)
+                return HandoffResult.Refused;
+            }
+        }
+
+        return context.RequestAborted.IsCancellationRequested || after.State is not (TcpState.Established or TcpState.Unknown)
+            ? HandoffResult.DeliveredAsClientLeft
+            : HandoffResult.Delivered;
+    }
 }

@@ -96,6 +96,10 @@ internal sealed partial class PollHandler
                 break;
             case PollOutcome.Gone:
                 _metrics.PollEnded(Outcomes.Aborted);
+                // The client left, though the server may not have noticed yet (a dispatch can learn it first, from
+                // the kernel). Returning normally would send a default 200 with an empty body, which a controller
+                // still reading would take for a run and crash on: close the connection instead.
+                context.Abort();
                 break;
             case PollOutcome.Expired:
                 _metrics.PollEnded(Outcomes.Expired);
