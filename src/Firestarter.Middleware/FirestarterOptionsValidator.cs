@@ -10,12 +10,17 @@ internal sealed class FirestarterOptionsValidator : IValidateOptions<Firestarter
 {
     private const string S = FirestarterOptions.SectionName;
 
+    private static readonly TimeSpan MaxClientTimer = TimeSpan.FromMilliseconds(int.MaxValue);
+
     public ValidateOptionsResult Validate(string? name, FirestarterOptions options)
     {
         var failures = new List<string>();
 
         Positive(failures, $"{S}:ConnectionTimeout", options.ConnectionTimeout);
         Positive(failures, $"{S}:Keepalive", options.Keepalive);
+        // Both go to the controller as milliseconds for JavaScript timers, which hold at most 2^31-1.
+        AtMost(failures, $"{S}:ConnectionTimeout", options.ConnectionTimeout, MaxClientTimer);
+        AtMost(failures, $"{S}:Keepalive", options.Keepalive, MaxClientTimer);
         if (options.Keepalive < options.ConnectionTimeout)
         {
             failures.Add($"{S}:Keepalive ({options.Keepalive}) must not be shorter than {S}:ConnectionTimeout ({options.ConnectionTimeout}).");
@@ -24,6 +29,7 @@ internal sealed class FirestarterOptionsValidator : IValidateOptions<Firestarter
         if (options.MaxPollDuration is { } maxPoll)
         {
             Positive(failures, $"{S}:MaxPollDuration", maxPoll);
+            AtMost(failures, $"{S}:MaxPollDuration", maxPoll, 2 * MaxClientTimer);
         }
 
         if (!Enum.IsDefined(options.Selection))
@@ -81,6 +87,14 @@ internal sealed class FirestarterOptionsValidator : IValidateOptions<Firestarter
         if (value <= TimeSpan.Zero)
         {
             failures.Add($"{key} must be positive (was {value}).");
+        }
+    }
+
+    private static void AtMost(List<string> failures, string key, TimeSpan value, TimeSpan max)
+    {
+        if (value > max)
+        {
+            failures.Add($"{key} must be at most {max} (was {value}).");
         }
     }
 

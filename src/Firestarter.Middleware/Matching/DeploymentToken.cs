@@ -90,7 +90,12 @@ internal static class DeploymentToken
                     return false;
                 }
 
-                deployment = reader.GetString()!;
+                if (!Protocol.DispatchMessageReader.TryGetText(ref reader, out deployment))
+                {
+                    problem = "The deployment token's 'deployment' claim is not valid UTF-8 text.";
+                    return false;
+                }
+
                 problem = null;
                 return true;
             }

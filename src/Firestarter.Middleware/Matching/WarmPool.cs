@@ -21,7 +21,7 @@ internal sealed class WarmPool
     private readonly ConcurrentDictionary<MatchKey, PollBucket> _buckets = new();
     private readonly bool _newestFirst;
     private int _parked;
-    private volatile bool _draining;
+    private bool _draining;
 
     public WarmPool(SelectionOrder order) => _newestFirst = order == SelectionOrder.NewestFirst;
 
@@ -31,14 +31,14 @@ internal sealed class WarmPool
     /// <summary>Match keys with at least one waiting poll (diagnostics; an instant's snapshot).</summary>
     public int KeyCount => _buckets.Count;
 
-    public bool IsDraining => _draining;
+    public bool IsDraining => Volatile.Read(ref _draining);
 
     /// <summary>Parks a waiting poll under its key. Returns false, without parking, once the pool drains.</summary>
     public bool TryPark(ParkedPoll poll)
     {
         while (true)
         {
-            if (_draining)
+            if (Volatile.Read(ref _draining))
             {
                 return false;
             }
@@ -54,15 +54,17 @@ internal sealed class WarmPool
 
                 // Checked again under the lock: BeginDrain sets the flag before it takes any bucket's lock,
                 // so a poll linked here either is seen by the drain or sees the flag.
-                if (_draining)
+                if (Volatile.Read(ref _draining))
                 {
+                    RetireIfEmpty(bucket);
                     return false;
                 }
 
                 bucket.Append(poll);
+                // Counted under the lock, so a claim that unlinks this poll at once never sees the count below zero.
+                Interlocked.Increment(ref _parked);
             }
 
-            Interlocked.Increment(ref _parked);
             return true;
         }
     }
@@ -73,28 +75,41 @@ internal sealed class WarmPool
     /// </summary>
     public ParkedPoll? TryClaim(in MatchKey key)
     {
-        if (!_buckets.TryGetValue(key, out var bucket))
+        while (_buckets.TryGetValue(key, out var bucket))
         {
-            return null;
-        }
-
-        lock (bucket.Gate)
-        {
-            while ((_newestFirst ? bucket.Newest : bucket.Oldest) is { } poll)
+            lock (bucket.Gate)
             {
-                Unlink(bucket, poll);
-                if (poll.TryClaim())
+                if (bucket.IsRetired)
                 {
-                    RetireIfEmpty(bucket);
-                    return poll;
+                    // Emptied and removed between our lookup and our lock; a park may already have made a
+                    // fresh bucket for this key, so look again rather than report a miss.
+                    continue;
                 }
 
-                // Lost to an abort or expiry that has not reached the lock yet; it completes the poll itself.
+                return ClaimFrom(bucket);
+            }
+        }
+
+        return null;
+    }
+
+    // Caller holds bucket.Gate and the bucket is live.
+    private ParkedPoll? ClaimFrom(PollBucket bucket)
+    {
+        while ((_newestFirst ? bucket.Newest : bucket.Oldest) is { } poll)
+        {
+            Unlink(bucket, poll);
+            if (poll.TryClaim())
+            {
+                RetireIfEmpty(bucket);
+                return poll;
             }
 
-            RetireIfEmpty(bucket);
-            return null;
+            // Lost to an abort or expiry that has not reached the lock yet; it completes the poll itself.
         }
+
+        RetireIfEmpty(bucket);
+        return null;
     }
 
     /// <summary>
@@ -156,7 +171,9 @@ internal sealed class WarmPool
     /// </summary>
     public int BeginDrain()
     {
-        _draining = true;
+        // A full fence: a park that takes a bucket's lock after this sees the flag; one that took it before
+        // is found below, because its bucket was in the map before the flag was set.
+        Interlocked.Exchange(ref _draining, true);
         List<ParkedPoll>? drained = null;
         foreach (var (_, bucket) in _buckets)
         {

@@ -22,6 +22,12 @@ internal static class DispatchMessageReader
     public static bool TryRead(ReadOnlySpan<byte> body, int maxDepth, out DispatchMessage message, out string? problem)
     {
         message = default;
+        if (body.IsEmpty)
+        {
+            problem = "The body is empty; expected {\"dequeuedMessage\":{…}}.";
+            return false;
+        }
+
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = maxDepth });
         try
         {
@@ -34,7 +40,9 @@ internal static class DispatchMessageReader
         }
         catch (JsonException ex)
         {
-            problem = reader.CurrentDepth >= maxDepth
+            // The reader does not say why it stopped; telling "too deep" from "broken" needs a second look,
+            // which only bad requests pay for.
+            problem = NestingExceeds(body, maxDepth)
                 ? $"The body is nested deeper than {maxDepth} levels."
                 : $"The body is not valid JSON: {ex.Message}";
         }
@@ -42,14 +50,49 @@ internal static class DispatchMessageReader
         return problem is null;
     }
 
+    /// <summary>Whether <paramref name="json"/> opens more than <paramref name="maxDepth"/> nested objects or arrays.</summary>
+    internal static bool NestingExceeds(ReadOnlySpan<byte> json, int maxDepth)
+    {
+        var depth = 0;
+        var inString = false;
+        for (var i = 0; i < json.Length; i++)
+        {
+            var b = json[i];
+            if (inString)
+            {
+                if (b == (byte)'\\')
+                {
+                    i++;
+                }
+                else if (b == (byte)'"')
+                {
+                    inString = false;
+                }
+            }
+            else if (b == (byte)'"')
+            {
+                inString = true;
+            }
+            else if (b is (byte)'{' or (byte)'[')
+            {
+                if (++depth > maxDepth)
+                {
+                    return true;
+                }
+            }
+            else if (b is (byte)'}' or (byte)']')
+            {
+                depth--;
+            }
+        }
+
+        return false;
+    }
+
     private static string? ReadBody(ref Utf8JsonReader reader, out DispatchMessage message)
     {
         message = default;
-        if (!reader.Read())
-        {
-            return "The body is empty; expected {\"dequeuedMessage\":{…}}.";
-        }
-
+        reader.Read();
         if (reader.TokenType != JsonTokenType.StartObject)
         {
             return "The body must be a JSON object: {\"dequeuedMessage\":{…}}.";
@@ -225,8 +268,31 @@ internal static class DispatchMessageReader
             return $"'{path}' must be a JSON string.";
         }
 
-        field = reader.GetString()!;
+        if (!TryGetText(ref reader, out var text))
+        {
+            return $"'{path}' must be valid UTF-8 text (no lone surrogates).";
+        }
+
+        field = text;
         return field.Length == 0 ? $"'{path}' must not be empty." : null;
+    }
+
+    /// <summary>
+    /// Decodes the current string token. <see cref="Utf8JsonReader.GetString"/> validates the text only when it
+    /// decodes it, and then throws <see cref="InvalidOperationException"/>, not <see cref="JsonException"/>.
+    /// </summary>
+    internal static bool TryGetText(ref Utf8JsonReader reader, out string text)
+    {
+        try
+        {
+            text = reader.GetString()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            text = string.Empty;
+            return false;
+        }
     }
 
     private static string? ReadSize(ref Utf8JsonReader reader, ref double? field, string path)
@@ -298,7 +364,8 @@ internal static class DispatchMessageReader
                 return $"The dispatch lacks '{missing}', one of the four fields a run is matched on.";
             }
 
-            var runId = RunFriendlyId.End.Value > 0 ? RunFriendlyId : RunInternalId;
+            // An empty friendlyId says nothing; fall back to the internal id for the logs.
+            var runId = RunFriendlyId.End.Value > RunFriendlyId.Start.Value ? RunFriendlyId : RunInternalId;
             message = new DispatchMessage(new MatchKey(Deployment!, Version!, Cpu!.Value, Memory!.Value), Message, runId);
             return null;
         }
