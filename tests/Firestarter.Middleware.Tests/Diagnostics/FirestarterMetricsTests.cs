@@ -1,0 +1,228 @@
+using Firestarter.Diagnostics;
+using Firestarter.Matching;
+using Firestarter.Tests.TestSupport;
+
+namespace Firestarter.Tests.Diagnostics;
+
+public class FirestarterMetricsTests
+{
+    private static void Park(WarmPool pool, string deployment, int count, string version = "1", double cpu = 1)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            Assert.True(pool.TryPark(new ParkedPoll(new MatchKey(deployment, version, cpu, 1), null, 0)));
+        }
+    }
+
+    [Fact]
+    public void All_instruments_are_published_on_the_Firestarter_meter_with_their_units()
+    {
+        using var recorder = new MetricsRecorder(new WarmPool(SelectionOrder.NewestFirst));
+
+        var units = recorder.Published.ToDictionary(i => i.Name, i => i.Unit);
+
+        Assert.Equal(
+            new Dictionary<string, string?>
+            {
+                ["firestarter.polls"] = "{poll}",
+                ["firestarter.dispatches"] = "{dispatch}",
+                ["firestarter.handoffs"] = "{handoff}",
+                ["firestarter.dispatch.duration"] = "s",
+                ["firestarter.poll.wait_time"] = "s",
+                ["firestarter.controllers.parked"] = "{controller}",
+                ["firestarter.controllers.parked_by_deployment"] = "{controller}",
+                ["firestarter.draining"] = "{state}",
+            },
+            units);
+        Assert.All(recorder.Published, i => Assert.Equal("Firestarter", i.Meter.Name));
+    }
+
+    [Theory]
+    [InlineData("matched")]
+    [InlineData("aborted")]
+    [InlineData("expired")]
+    [InlineData("rejected")]
+    [InlineData("drained")]
+    public void PollEnded_counts_one_poll_tagged_with_its_outcome(string outcome)
+    {
+        using var recorder = new MetricsRecorder(new WarmPool(SelectionOrder.NewestFirst));
+
+        recorder.Metrics.PollEnded(outcome);
+
+        var recorded = Assert.Single(recorder.All);
+        Assert.Equal("firestarter.polls", recorded.Instrument);
+        Assert.Equal(1, recorded.Value);
+        Assert.Equal(outcome, recorded.Tag("outcome"));
+        Assert.Single(recorded.Tags);
+    }
+
+    [Fact]
+    public void Dispatched_counts_the_dispatch_and_records_its_duration_in_seconds_with_the_same_outcome()
+    {
+        using var recorder = new MetricsRecorder(new WarmPool(SelectionOrder.NewestFirst));
+
+        recorder.Metrics.Dispatched("warm", TimeSpan.FromMilliseconds(1.5));
+
+        var count = Assert.Single(recorder.Of("firestarter.dispatches"));
+        Assert.Equal(1, count.Value);
+        Assert.Equal("warm", count.Tag("outcome"));
+        var duration = Assert.Single(recorder.Of("firestarter.dispatch.duration"));
+        Assert.Equal(0.0015, duration.Value, 9);
+        Assert.Equal("warm", duration.Tag("outcome"));
+        Assert.Equal(2, recorder.All.Count);
+    }
+
+    [Theory]
+    [InlineData("delivered")]
+    [InlineData("delivered_as_client_left")]
+    [InlineData("gone_before_write")]
+    [InlineData("refused")]
+    public void Handoff_counts_one_handoff_tagged_with_its_outcome(string outcome)
+    {
+        using var recorder = new MetricsRecorder(new WarmPool(SelectionOrder.NewestFirst));
+
+        recorder.Metrics.Handoff(outcome);
+
+        var recorded = Assert.Single(recorder.All);
+        Assert.Equal("firestarter.handoffs", recorded.Instrument);
+        Assert.Equal(1, recorded.Value);
+        Assert.Equal(outcome, recorded.Tag("outcome"));
+    }
+
+    [Fact]
+    public void ControllerWaited_records_the_wait_in_seconds_without_tags()
+    {
+        using var recorder = new MetricsRecorder(new WarmPool(SelectionOrder.NewestFirst));
+
+        recorder.Metrics.ControllerWaited(TimeSpan.FromSeconds(2.25));
+
+        var recorded = Assert.Single(recorder.All);
+        Assert.Equal("firestarter.poll.wait_time", recorded.Instrument);
+        Assert.Equal(2.25, recorded.Value);
+        Assert.Empty(recorded.Tags);
+    }
+
+    [Fact]
+    public void The_outcome_tag_values_are_the_documented_names()
+    {
+        Assert.Equal(
+            ["matched", "aborted", "expired", "rejected", "drained", "warm", "cold", "forwarded", "forward_failed", "delivered", "delivered_as_client_left", "gone_before_write", "refused"],
+            new[]
+            {
+                Outcomes.Matched, Outcomes.Aborted, Outcomes.Expired, Outcomes.Rejected, Outcomes.Drained,
+                Outcomes.Warm, Outcomes.Cold, Outcomes.Forwarded, Outcomes.ForwardFailed,
+                Outcomes.Delivered, Outcomes.DeliveredAsClientLeft, Outcomes.GoneBeforeWrite, Outcomes.Refused,
+            });
+    }
+
+    [Fact]
+    public void The_gauges_observe_the_pool_when_collected()
+    {
+        var pool = new WarmPool(SelectionOrder.NewestFirst);
+        using var recorder = new MetricsRecorder(pool);
+        Park(pool, "deployment_a", 2);
+        Park(pool, "deployment_b", 1);
+
+        var observed = recorder.Observe();
+
+        Assert.Equal(3, Assert.Single(observed, r => r.Instrument == "firestarter.controllers.parked").Value);
+        Assert.Equal(0, Assert.Single(observed, r => r.Instrument == "firestarter.draining").Value);
+        var byDeployment = observed.Where(r => r.Instrument == "firestarter.controllers.parked_by_deployment")
+            .ToDictionary(r => r.Tag("deployment")!, r => r.Value);
+        Assert.Equal(new Dictionary<string, double> { ["deployment_a"] = 2, ["deployment_b"] = 1 }, byDeployment);
+
+        pool.BeginDrain();
+        observed = recorder.Observe();
+
+        Assert.Equal(0, Assert.Single(observed, r => r.Instrument == "firestarter.controllers.parked").Value);
+        Assert.Equal(1, Assert.Single(observed, r => r.Instrument == "firestarter.draining").Value);
+        Assert.DoesNotContain(observed, r => r.Instrument == "firestarter.controllers.parked_by_deployment");
+    }
+
+    [Fact]
+    public void Keys_of_one_deployment_are_summed_under_that_deployment()
+    {
+        var pool = new WarmPool(SelectionOrder.NewestFirst);
+        using var recorder = new MetricsRecorder(pool);
+        Park(pool, "deployment_a", 2, version: "1");
+        Park(pool, "deployment_a", 3, version: "2");
+        Park(pool, "deployment_a", 1, version: "2", cpu: 4);
+
+        var byDeployment = recorder.Observe().Where(r => r.Instrument == "firestarter.controllers.parked_by_deployment").ToList();
+
+        var only = Assert.Single(byDeployment);
+        Assert.Equal("deployment_a", only.Tag("deployment"));
+        Assert.Equal(6, only.Value);
+    }
+
+    [Fact]
+    public void The_per_deployment_gauge_keeps_the_largest_deployments_and_folds_the_rest_into_other()
+    {
+        var pool = new WarmPool(SelectionOrder.NewestFirst);
+        using var recorder = new MetricsRecorder(pool);
+        // 55 deployments with 1..55 controllers: the 50 largest (6..55) keep their own tag, 1+2+3+4+5 fold.
+        const int Deployments = FirestarterMetrics.MaxDeploymentTags + 5;
+        for (var i = 1; i <= Deployments; i++)
+        {
+            Park(pool, $"deployment_{i:D2}", i);
+        }
+
+        var byDeployment = recorder.Observe()
+            .Where(r => r.Instrument == "firestarter.controllers.parked_by_deployment")
+            .ToDictionary(r => r.Tag("deployment")!, r => r.Value);
+
+        Assert.Equal(FirestarterMetrics.MaxDeploymentTags + 1, byDeployment.Count);
+        Assert.Equal(15, byDeployment["_other"]);
+        for (var i = 6; i <= Deployments; i++)
+        {
+            Assert.Equal(i, byDeployment[$"deployment_{i:D2}"]);
+        }
+
+        for (var i = 1; i <= 5; i++)
+        {
+            Assert.False(byDeployment.ContainsKey($"deployment_{i:D2}"));
+        }
+
+        Assert.Equal(pool.ParkedCount, byDeployment.Values.Sum());
+    }
+
+    [Fact]
+    public void Exactly_the_maximum_number_of_deployments_needs_no_other_tag()
+    {
+        var pool = new WarmPool(SelectionOrder.NewestFirst);
+        using var recorder = new MetricsRecorder(pool);
+        for (var i = 0; i < FirestarterMetrics.MaxDeploymentTags; i++)
+        {
+            Park(pool, $"deployment_{i}", 1);
+        }
+
+        var tags = recorder.Observe()
+            .Where(r => r.Instrument == "firestarter.controllers.parked_by_deployment")
+            .Select(r => r.Tag("deployment"))
+            .ToList();
+
+        Assert.Equal(FirestarterMetrics.MaxDeploymentTags, tags.Count);
+        Assert.DoesNotContain("_other", tags);
+    }
+
+    [Fact]
+    public void One_deployment_over_the_maximum_folds_exactly_one_into_other()
+    {
+        var pool = new WarmPool(SelectionOrder.NewestFirst);
+        using var recorder = new MetricsRecorder(pool);
+        for (var i = 0; i < FirestarterMetrics.MaxDeploymentTags; i++)
+        {
+            Park(pool, $"deployment_{i}", 2);
+        }
+
+        Park(pool, "deployment_small", 1);
+
+        var byDeployment = recorder.Observe()
+            .Where(r => r.Instrument == "firestarter.controllers.parked_by_deployment")
+            .ToDictionary(r => r.Tag("deployment")!, r => r.Value);
+
+        Assert.Equal(FirestarterMetrics.MaxDeploymentTags + 1, byDeployment.Count);
+        Assert.Equal(1, byDeployment["_other"]);
+        Assert.False(byDeployment.ContainsKey("deployment_small"));
+    }
+}

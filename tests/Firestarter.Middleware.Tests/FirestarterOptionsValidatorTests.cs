@@ -1,0 +1,165 @@
+using Microsoft.Extensions.Options;
+
+namespace Firestarter.Tests;
+
+public class FirestarterOptionsValidatorTests
+{
+    private static ValidateOptionsResult Validate(Action<FirestarterOptions> change)
+    {
+        var options = new FirestarterOptions();
+        change(options);
+        return new FirestarterOptionsValidator().Validate(Options.DefaultName, options);
+    }
+
+    private static readonly Dictionary<string, (Action<FirestarterOptions> Change, string Key)> Invalid = new()
+    {
+        ["zero connection timeout"] = (o => { o.ConnectionTimeout = TimeSpan.Zero; }, "Firestarter:ConnectionTimeout"),
+        ["negative connection timeout"] = (o => { o.ConnectionTimeout = TimeSpan.FromSeconds(-1); }, "Firestarter:ConnectionTimeout"),
+        ["zero keepalive"] = (o => { o.Keepalive = TimeSpan.Zero; o.ConnectionTimeout = TimeSpan.Zero; }, "Firestarter:Keepalive"),
+        ["keepalive shorter than connection timeout"] = (o => { o.Keepalive = TimeSpan.FromSeconds(29); }, "Firestarter:Keepalive"),
+        ["zero max poll duration"] = (o => { o.MaxPollDuration = TimeSpan.Zero; }, "Firestarter:MaxPollDuration"),
+        ["negative max poll duration"] = (o => { o.MaxPollDuration = TimeSpan.FromSeconds(-5); }, "Firestarter:MaxPollDuration"),
+        ["unknown selection"] = (o => { o.Selection = (SelectionOrder)7; }, "Firestarter:Selection"),
+        ["body size below 1 KiB"] = (o => { o.MaxDispatchBodySize = 1023; }, "Firestarter:MaxDispatchBodySize"),
+        ["zero body size"] = (o => { o.MaxDispatchBodySize = 0; }, "Firestarter:MaxDispatchBodySize"),
+        ["negative body size"] = (o => { o.MaxDispatchBodySize = -1; }, "Firestarter:MaxDispatchBodySize"),
+        ["body size beyond an int"] = (o => { o.MaxDispatchBodySize = int.MaxValue + 1L; }, "Firestarter:MaxDispatchBodySize"),
+        ["json depth below 8"] = (o => { o.MaxJsonDepth = 7; }, "Firestarter:MaxJsonDepth"),
+        ["json depth above 256"] = (o => { o.MaxJsonDepth = 257; }, "Firestarter:MaxJsonDepth"),
+        ["null cold start"] = (o => { o.ColdStart = null!; }, "Firestarter:ColdStart"),
+        ["unknown cold start mode"] = (o => { o.ColdStart.Mode = (ColdStartMode)5; }, "Firestarter:ColdStart:Mode"),
+        ["zero cold start timeout"] = (o => { o.ColdStart.Timeout = TimeSpan.Zero; }, "Firestarter:ColdStart:Timeout"),
+        ["negative retries"] = (o => { o.ColdStart.MaxRetryAttempts = -1; }, "Firestarter:ColdStart:MaxRetryAttempts"),
+        ["too many retries"] = (o => { o.ColdStart.MaxRetryAttempts = 11; }, "Firestarter:ColdStart:MaxRetryAttempts"),
+        ["negative retry delay"] = (o => { o.ColdStart.RetryDelay = TimeSpan.FromMilliseconds(-1); }, "Firestarter:ColdStart:RetryDelay"),
+        ["zero failure ratio"] = (o => { o.ColdStart.FailureRatio = 0; }, "Firestarter:ColdStart:FailureRatio"),
+        ["negative failure ratio"] = (o => { o.ColdStart.FailureRatio = -0.1; }, "Firestarter:ColdStart:FailureRatio"),
+        ["failure ratio above one"] = (o => { o.ColdStart.FailureRatio = 1.01; }, "Firestarter:ColdStart:FailureRatio"),
+        ["NaN failure ratio"] = (o => { o.ColdStart.FailureRatio = double.NaN; }, "Firestarter:ColdStart:FailureRatio"),
+        ["minimum throughput of one"] = (o => { o.ColdStart.MinimumThroughput = 1; }, "Firestarter:ColdStart:MinimumThroughput"),
+        ["short sampling duration"] = (o => { o.ColdStart.SamplingDuration = TimeSpan.FromMilliseconds(499); }, "Firestarter:ColdStart:SamplingDuration"),
+        ["short break duration"] = (o => { o.ColdStart.BreakDuration = TimeSpan.FromMilliseconds(499); }, "Firestarter:ColdStart:BreakDuration"),
+        ["tiny response limit"] = (o => { o.ColdStart.MaxResponseBodySize = 63; }, "Firestarter:ColdStart:MaxResponseBodySize"),
+        ["huge response limit"] = (o => { o.ColdStart.MaxResponseBodySize = (16 * 1024 * 1024) + 1; }, "Firestarter:ColdStart:MaxResponseBodySize"),
+    };
+
+    public static TheoryData<string> InvalidCases => [.. Invalid.Keys];
+
+    private static readonly Dictionary<string, Action<FirestarterOptions>> Valid = new()
+    {
+        ["keepalive equal to connection timeout"] = o => { o.Keepalive = o.ConnectionTimeout; },
+        ["max poll duration shorter than connection timeout"] = o => { o.MaxPollDuration = TimeSpan.FromMilliseconds(1); },
+        ["oldest first"] = o => { o.Selection = SelectionOrder.OldestFirst; },
+        ["disabled"] = o => { o.Enabled = false; },
+        ["body size of exactly 1 KiB"] = o => { o.MaxDispatchBodySize = 1024; },
+        ["body size of int.MaxValue"] = o => { o.MaxDispatchBodySize = int.MaxValue; },
+        ["json depth 8"] = o => { o.MaxJsonDepth = 8; },
+        ["json depth 256"] = o => { o.MaxJsonDepth = 256; },
+        ["forward mode"] = o => { o.ColdStart.Mode = ColdStartMode.Forward; },
+        ["no retries"] = o => { o.ColdStart.MaxRetryAttempts = 0; },
+        ["ten retries"] = o => { o.ColdStart.MaxRetryAttempts = 10; },
+        ["no retry delay"] = o => { o.ColdStart.RetryDelay = TimeSpan.Zero; },
+        ["failure ratio one"] = o => { o.ColdStart.FailureRatio = 1; },
+        ["small failure ratio"] = o => { o.ColdStart.FailureRatio = 0.01; },
+        ["minimum throughput two"] = o => { o.ColdStart.MinimumThroughput = 2; },
+        ["sampling duration 500 ms"] = o => { o.ColdStart.SamplingDuration = TimeSpan.FromMilliseconds(500); },
+        ["break duration 500 ms"] = o => { o.ColdStart.BreakDuration = TimeSpan.FromMilliseconds(500); },
+        ["response limit 64 bytes"] = o => { o.ColdStart.MaxResponseBodySize = 64; },
+        ["response limit 16 MiB"] = o => { o.ColdStart.MaxResponseBodySize = 16 * 1024 * 1024; },
+    };
+
+    public static TheoryData<string> ValidCases => [.. Valid.Keys];
+
+    [Fact]
+    public void The_defaults_are_valid()
+    {
+        var result = new FirestarterOptionsValidator().Validate(Options.DefaultName, new FirestarterOptions());
+
+        Assert.True(result.Succeeded, result.FailureMessage);
+    }
+
+    [Theory]
+    [MemberData(nameof(InvalidCases))]
+    public void A_bad_value_fails_with_a_message_naming_its_key(string @case)
+    {
+        var (change, key) = Invalid[@case];
+
+        var result = Validate(change);
+
+        Assert.True(result.Failed);
+        var failure = Assert.Single(result.Failures!, f => f.StartsWith(key + " ", StringComparison.Ordinal));
+        Assert.Contains(key, result.FailureMessage, StringComparison.Ordinal);
+        Assert.False(string.IsNullOrWhiteSpace(failure[key.Length..]));
+    }
+
+    [Theory]
+    [MemberData(nameof(ValidCases))]
+    public void A_value_at_or_within_its_bounds_is_accepted(string @case)
+    {
+        var result = Validate(Valid[@case]);
+
+        Assert.True(result.Succeeded, result.FailureMessage);
+    }
+
+    [Fact]
+    public void Keepalive_shorter_than_the_connection_timeout_names_both_keys_and_values()
+    {
+        var result = Validate(o =>
+        {
+            o.ConnectionTimeout = TimeSpan.FromSeconds(60);
+            o.Keepalive = TimeSpan.FromSeconds(30);
+        });
+
+        var failure = Assert.Single(result.Failures!);
+        Assert.Equal("Firestarter:Keepalive (00:00:30) must not be shorter than Firestarter:ConnectionTimeout (00:01:00).", failure);
+    }
+
+    [Fact]
+    public void Every_bad_value_is_reported_not_just_the_first()
+    {
+        var result = Validate(o =>
+        {
+            o.ConnectionTimeout = TimeSpan.Zero;
+            o.MaxJsonDepth = 1;
+            o.ColdStart.FailureRatio = 2;
+            o.ColdStart.BreakDuration = TimeSpan.Zero;
+        });
+
+        Assert.Equal(4, result.Failures!.Count());
+        Assert.Contains(result.Failures!, f => f.StartsWith("Firestarter:ConnectionTimeout", StringComparison.Ordinal));
+        Assert.Contains(result.Failures!, f => f.StartsWith("Firestarter:MaxJsonDepth", StringComparison.Ordinal));
+        Assert.Contains(result.Failures!, f => f.StartsWith("Firestarter:ColdStart:FailureRatio", StringComparison.Ordinal));
+        Assert.Contains(result.Failures!, f => f.StartsWith("Firestarter:ColdStart:BreakDuration", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_failure_shows_the_bad_value()
+    {
+        var result = Validate(o => o.MaxJsonDepth = 300);
+
+        Assert.Equal("Firestarter:MaxJsonDepth must be between 8 and 256 (was 300).", Assert.Single(result.Failures!));
+    }
+
+    [Fact]
+    public void The_effective_poll_limit_is_twice_the_connection_timeout_unless_set()
+    {
+        var options = new FirestarterOptions { ConnectionTimeout = TimeSpan.FromSeconds(7) };
+        Assert.Equal(TimeSpan.FromSeconds(14), options.EffectiveMaxPollDuration);
+
+        options.MaxPollDuration = TimeSpan.FromSeconds(3);
+        Assert.Equal(TimeSpan.FromSeconds(3), options.EffectiveMaxPollDuration);
+    }
+
+    [Fact]
+    public void A_connection_timeout_whose_double_overflows_is_refused()
+    {
+        var result = Validate(o =>
+        {
+            o.ConnectionTimeout = TimeSpan.MaxValue;
+            o.Keepalive = TimeSpan.MaxValue;
+        });
+
+        Assert.True(result.Failed);
+        Assert.Contains(result.Failures!, f => f.StartsWith("Firestarter:ConnectionTimeout", StringComparison.Ordinal));
+    }
+}

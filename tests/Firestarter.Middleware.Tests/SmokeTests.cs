@@ -1,2 +1,0 @@
-namespace Firestarter.Tests;
-public class SmokeTests { [Fact] public void Works() => Assert.True(true); }

@@ -1,0 +1,75 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Firestarter.Diagnostics;
+using Firestarter.Matching;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Firestarter.Tests.TestSupport;
+
+internal sealed record Recorded(string Instrument, double Value, IReadOnlyDictionary<string, object?> Tags)
+{
+    public string? Tag(string name) => Tags.TryGetValue(name, out var value) ? value as string : null;
+}
+
+/// <summary>
+/// A real <see cref="FirestarterMetrics"/> on its own meter factory, with a listener that records only that
+/// factory's measurements (tests running in parallel each have their own).
+/// </summary>
+internal sealed class MetricsRecorder : IDisposable
+{
+    private readonly ServiceProvider _services;
+    private readonly MeterListener _listener = new();
+    private readonly ConcurrentQueue<Recorded> _recorded = new();
+
+    public MetricsRecorder(WarmPool pool)
+    {
+        _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var factory = _services.GetRequiredService<IMeterFactory>();
+        Metrics = new FirestarterMetrics(factory, pool);
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (ReferenceEquals(instrument.Meter.Scope, factory) && instrument.Meter.Name == FirestarterMetrics.MeterName)
+            {
+                Published.Add(instrument);
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Record(instrument, value, tags));
+        _listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => Record(instrument, value, tags));
+        _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Record(instrument, value, tags));
+        _listener.Start();
+    }
+
+    public FirestarterMetrics Metrics { get; }
+
+    public ConcurrentBag<Instrument> Published { get; } = [];
+
+    public IReadOnlyList<Recorded> All => [.. _recorded];
+
+    public IReadOnlyList<Recorded> Of(string instrument) => [.. _recorded.Where(r => r.Instrument == instrument)];
+
+    /// <summary>Asks the observable instruments for their current values and returns only those.</summary>
+    public IReadOnlyList<Recorded> Observe()
+    {
+        _recorded.Clear();
+        _listener.RecordObservableInstruments();
+        return All;
+    }
+
+    public void Dispose()
+    {
+        _listener.Dispose();
+        _services.Dispose();
+    }
+
+    private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        var copy = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var (key, tagValue) in tags)
+        {
+            copy[key] = tagValue;
+        }
+
+        _recorded.Enqueue(new Recorded(instrument.Name, value, copy));
+    }
+}
