@@ -52,8 +52,10 @@ public sealed class FirestarterOptions
     /// <summary>
     /// Answer <c>didWarmStart:true</c> only once the run has left the process (handed to the kernel's socket), not
     /// merely once it sits in the server's output buffer, and only if the connection is still established then.
-    /// This sets the socket transport's write buffer to one byte (<c>SocketTransportOptions.MaxWriteBufferSize</c>),
-    /// so every response write completes when it is sent; turn it off to trade that certainty for throughput.
+    /// This turns on the socket transport's inline scheduling (<c>SocketTransportOptions.UnsafePreferInlineScheduling</c>),
+    /// so a response flush runs the transport's send on the writing thread and completes once the bytes are in the
+    /// kernel, where the handoff reads the connection's state again. It also removes a thread-pool hop from every
+    /// request; application code must then never block a transport thread (Firestarter does not).
     /// Default: <see langword="true"/>.
     /// </summary>
     public bool ConfirmDelivery { get; set; } = true;
