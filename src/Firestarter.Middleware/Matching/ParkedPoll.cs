@@ -26,9 +26,7 @@ internal sealed class ParkedPoll : IValueTaskSource<PollOutcome>
 
     private int _state;
 
-    // Continuations run asynchronously so that whoever completes the poll (a dispatch, the abort callback,
-    // the sweeper) never runs the poll handler's remaining work inline on its own stack.
-    private ManualResetValueTaskSourceCore<PollOutcome> _completion = new() { RunContinuationsAsynchronously = true };
+    private ManualResetValueTaskSourceCore<PollOutcome> _completion;
 
     public ParkedPoll(MatchKey key, HttpContext? context, long parkedAt)
     {
@@ -64,7 +62,17 @@ internal sealed class ParkedPoll : IValueTaskSource<PollOutcome>
     internal bool TryAbandon() => Interlocked.CompareExchange(ref _state, Abandoned, Waiting) == Waiting;
 
     /// <summary>Ends the handler's wait. Called exactly once, by whoever won the poll's transition.</summary>
-    internal void Complete(PollOutcome outcome) => _completion.SetResult(outcome);
+    /// <remarks>
+    /// A delivered poll's handler resumes inline, on the dispatch's own thread: by then its response is written
+    /// and what is left (metrics, ending the request) is short, and resuming it there saves a thread-pool hop and a
+    /// context switch on every warm start. Every other outcome resumes on the thread pool, so that the abort
+    /// callback, the sweeper and the drain, which may end many polls in a row, never run handlers on their stack.
+    /// </remarks>
+    internal void Complete(PollOutcome outcome)
+    {
+        _completion.RunContinuationsAsynchronously = outcome != PollOutcome.Delivered;
+        _completion.SetResult(outcome);
+    }
 
     /// <summary>Waits until the poll is delivered to, abandoned or drained.</summary>
     public ValueTask<PollOutcome> WaitAsync() => new(this, _completion.Version);

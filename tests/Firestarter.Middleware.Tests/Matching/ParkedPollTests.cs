@@ -76,8 +76,12 @@ public class ParkedPollTests
         Assert.Throws<InvalidOperationException>(() => poll.Complete(PollOutcome.Gone));
     }
 
-    [Fact]
-    public async Task The_waiter_continues_asynchronously_never_on_the_completers_stack()
+    [Theory]
+    [InlineData(PollOutcome.Delivered, true)]
+    [InlineData(PollOutcome.Gone, false)]
+    [InlineData(PollOutcome.Expired, false)]
+    [InlineData(PollOutcome.Drained, false)]
+    public async Task A_delivered_waiter_resumes_on_the_dispatchs_stack_every_other_one_on_the_thread_pool(PollOutcome outcome, bool inline)
     {
         var poll = new ParkedPoll(Key, null, 0);
         var insideComplete = 0;
@@ -96,9 +100,9 @@ public class ParkedPollTests
         Assert.False(waiter.IsCompleted);
 
         Volatile.Write(ref insideComplete, 1);
-        poll.Complete(PollOutcome.Delivered);
+        poll.Complete(outcome);
         Volatile.Write(ref insideComplete, 0);
 
-        Assert.False(await waiter.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(inline, await waiter.WaitAsync(TimeSpan.FromSeconds(10)));
     }
 }
