@@ -1,5 +1,6 @@
 using System.Text;
 using Firestarter;
+using Firestarter.Diagnostics;
 using Firestarter.Health;
 using Firestarter.Operations;
 using Firestarter.Status;
@@ -7,12 +8,14 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 // In the builder namespace, beside MapReverseProxy.
 namespace Microsoft.AspNetCore.Builder;
 
 /// <summary>Maps the broker's admin endpoints: health, readiness, the status JSON and the live status page.</summary>
-public static class FirestarterOperationsEndpointRouteBuilderExtensions
+public static partial class FirestarterOperationsEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// Maps <c>/healthz</c> (liveness: health checks tagged <c>live</c>), <c>/readyz</c> (readiness: checks tagged
@@ -53,6 +56,9 @@ public static class FirestarterOperationsEndpointRouteBuilderExtensions
                 .WithDisplayName("Firestarter status page " + name);
         }
 
+        var operations = services.GetRequiredService<IOptions<FirestarterOptions>>().Value.Operations;
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Firestarter.Operations");
+        Log.Mapped(logger, operations.Port, access.RequiresKey, operations.SupervisorCluster);
         return group;
     }
 
@@ -86,5 +92,12 @@ public static class FirestarterOperationsEndpointRouteBuilderExtensions
         }
 
         await response.WriteAsync(text.ToString(), context.RequestAborted);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = EventIds.OperationsMapped, Level = LogLevel.Information,
+            Message = "Admin endpoints (/healthz, /readyz, /firestarter, /firestarter/status) answer on port {Port} (none: on every listener); API key required: {ApiKeyRequired}; readiness follows cluster '{SupervisorCluster}'.")]
+        public static partial void Mapped(ILogger logger, int? port, bool apiKeyRequired, string supervisorCluster);
     }
 }
