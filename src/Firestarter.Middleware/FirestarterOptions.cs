@@ -63,6 +63,9 @@ public sealed class FirestarterOptions
     /// <summary>What happens to a dispatch that finds no waiting controller.</summary>
     public ColdStartOptions ColdStart { get; set; } = new();
 
+    /// <summary>Where and to whom the admin endpoints (health, status, metrics) answer.</summary>
+    public Operations.FirestarterOperationsOptions Operations { get; set; } = new();
+
     /// <summary>The server-side poll limit in effect: <see cref="MaxPollDuration"/> or twice the connection timeout.</summary>
     internal TimeSpan EffectiveMaxPollDuration => MaxPollDuration ?? ConnectionTimeout * 2;
 }

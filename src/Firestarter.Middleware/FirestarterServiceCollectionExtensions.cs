@@ -1,11 +1,14 @@
 using Firestarter.ColdStart;
 using Firestarter.Diagnostics;
 using Firestarter.Dispatching;
+using Firestarter.Health;
 using Firestarter.Lifetime;
 using Firestarter.Matching;
+using Firestarter.Operations;
 using Firestarter.Polling;
 using Firestarter.Protocol;
 using Firestarter.Routing;
+using Firestarter.Status;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -77,6 +80,15 @@ public static class FirestarterServiceCollectionExtensions
         services.AddSingleton<ColdStartPath>();
         services.AddSingleton<IProxyConfigFilter, WarmStartRouteFilter>();
         services.AddHostedService<WarmPoolLifetime>();
+
+        // Operations: status windows, admin endpoints' access, readiness.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Firestarter.FirestarterOptions>, FirestarterOperationsOptionsValidator>());
+        services.AddSingleton<DispatchWindows>();
+        services.AddSingleton<AdminAccess>();
+        services.AddSingleton<StatusReport>();
+        services.AddSingleton<StatusPage>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Yarp.ReverseProxy.Health.IActiveHealthCheckPolicy, ReachableHealthPolicy>());
+        services.AddHealthChecks().AddCheck<ReadinessCheck>("firestarter", tags: [ReadinessCheck.ReadyTag]);
         return services;
     }
 }

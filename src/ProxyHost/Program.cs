@@ -1,6 +1,8 @@
 // Firestarter's host: YARP in front of the task platform, with the warm-start broker as the first step of YARP's
 // proxy pipeline. Routes, clusters and broker options come from appsettings.json (at the repository root, copied
 // beside the executable).
+using Firestarter.ProxyHost;
+
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
     Args = args,
@@ -11,8 +13,12 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
 builder.Services.AddFirestarter(builder.Configuration);
 builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
+builder.AddTelemetry();
 
 var app = builder.Build();
+// Admin endpoints (health, status, the status page, Prometheus' /metrics): on Firestarter:Operations:Port if set.
+app.MapFirestarterOperations();
+app.MapPrometheusScrapingEndpoint("/metrics", meterProvider: null, configureBranchedPipeline: branch => branch.UseFirestarterAdminAccess(), optionsName: null);
 app.MapReverseProxy(proxy =>
 {
     proxy.UseWarmStart();

@@ -14,22 +14,6 @@ public sealed class ShutdownTests
     private static HttpClient ClientFor(Uri address) =>
         new(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue }) { BaseAddress = address };
 
-    /// <summary>Holds the host's shutdown open (after draining began, before the server stops) until released.</summary>
-    private sealed class ShutdownGate : IHostedService
-    {
-        public TaskCompletionSource Stopping { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public async Task StopAsync(CancellationToken cancellationToken)
-        {
-            Stopping.TrySetResult();
-            await Release.Task;
-        }
-    }
-
     [Fact]
     public async Task When_the_host_begins_to_stop_parked_polls_are_closed_without_a_response_and_dispatches_cold_start()
     {

@@ -33,4 +33,7 @@ internal static class EventIds
 
     // 5xx: routing and configuration
     public const int RouteBound = 500;
+
+    // 6xx: operations (admin endpoints)
+    public const int OperationsMapped = 600;
 }

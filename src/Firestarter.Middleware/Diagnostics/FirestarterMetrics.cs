@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Firestarter.Matching;
+using Firestarter.Operations;
 
 namespace Firestarter.Diagnostics;
 
@@ -19,14 +20,23 @@ internal sealed class FirestarterMetrics
 
     public const string OtherDeployments = "_other";
 
+    /// <summary>Bucket bounds of the dispatch duration histogram, in seconds (shared with the status windows).</summary>
+    internal static readonly double[] DispatchDurationBounds =
+        [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
     private readonly Counter<long> _polls;
     private readonly Counter<long> _dispatches;
     private readonly Counter<long> _handoffs;
     private readonly Histogram<double> _dispatchDuration;
     private readonly Histogram<double> _waitTime;
+    private readonly DispatchWindows? _windows;
 
-    public FirestarterMetrics(IMeterFactory meterFactory, WarmPool pool)
+    /// <param name="meterFactory">Creates the meter.</param>
+    /// <param name="pool">Observed for the parked-controller gauges.</param>
+    /// <param name="windows">Also fed each dispatch, for the status endpoint's recent windows.</param>
+    public FirestarterMetrics(IMeterFactory meterFactory, WarmPool pool, DispatchWindows? windows = null)
     {
+        _windows = windows;
         var meter = meterFactory.Create(MeterName);
 
         _polls = meter.CreateCounter<long>(
@@ -39,7 +49,7 @@ internal sealed class FirestarterMetrics
             "gone_before_write and refused (the controller had left, or its kernel refused the run: the run was offered to the next one).");
         _dispatchDuration = meter.CreateHistogram(
             "firestarter.dispatch.duration", "s", "Time from a dispatch's arrival to its answer, by outcome.",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DispatchDurationBounds });
         _waitTime = meter.CreateHistogram(
             "firestarter.poll.wait_time", "s", "How long a controller waited parked before it was handed a run.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.01, 0.1, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300] });
@@ -60,6 +70,7 @@ internal sealed class FirestarterMetrics
         var tag = new KeyValuePair<string, object?>("outcome", outcome);
         _dispatches.Add(1, tag);
         _dispatchDuration.Record(duration.TotalSeconds, tag);
+        _windows?.Record(outcome, duration);
     }
 
     public void Handoff(string outcome) => _handoffs.Add(1, new KeyValuePair<string, object?>("outcome", outcome));

@@ -24,6 +24,13 @@ public sealed class BrokerFactory : WebApplicationFactory<Program>
     public BrokerFactory(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, bool kestrel = true)
     {
         _settings = new(settings ?? new Dictionary<string, string?>());
+        // The shipped configuration probes the clusters (YARP active health checks); tests point the clusters at stub
+        // backends that record every request, so probing stays off unless a test turns it on.
+        foreach (var cluster in (string[])["supervisor", "cold-start"])
+        {
+            _settings.TryAdd($"ReverseProxy:Clusters:{cluster}:HealthCheck:Active:Enabled", "false");
+        }
+
         _services = services;
         if (kestrel)
         {

@@ -1,0 +1,84 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace Firestarter.Operations;
+
+/// <summary>
+/// Decides whether an admin request may be answered: on the admin port (when one is set) and, for endpoints that
+/// show numbers, with the API key (when one is set). Only admin endpoints run it; the proxy's routes never do.
+/// </summary>
+internal sealed class AdminAccess
+{
+    private const string ApiKeyHeader = "X-Api-Key";
+    private const string BearerPrefix = "Bearer ";
+
+    private readonly int? _port;
+    private readonly byte[]? _key;
+
+    public AdminAccess(IOptions<FirestarterOptions> options)
+    {
+        var operations = options.Value.Operations;
+        _port = operations.Port;
+        _key = operations.ApiKey is { } key ? Encoding.UTF8.GetBytes(key) : null;
+    }
+
+    /// <summary>Whether an API key is configured.</summary>
+    public bool RequiresKey => _key is not null;
+
+    /// <summary>
+    /// The status to refuse <paramref name="context"/> with (404 off the admin port, 401 without the key), or 0 to
+    /// answer it.
+    /// </summary>
+    public int Check(HttpContext context, bool needsKey)
+    {
+        // 404 rather than 403: on the public listener the admin endpoints do not exist.
+        if (_port is { } port && context.Connection.LocalPort != port)
+        {
+            return StatusCodes.Status404NotFound;
+        }
+
+        if (needsKey && _key is not null && !HasKey(context.Request))
+        {
+            return StatusCodes.Status401Unauthorized;
+        }
+
+        return 0;
+    }
+
+    /// <summary>Runs <paramref name="next"/> only for admitted requests; answers the others with an empty status.</summary>
+    public RequestDelegate Guard(RequestDelegate next, bool needsKey) => context =>
+    {
+        var refusal = Check(context, needsKey);
+        if (refusal == 0)
+        {
+            return next(context);
+        }
+
+        context.Response.StatusCode = refusal;
+        if (refusal == StatusCodes.Status401Unauthorized)
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+        }
+
+        return Task.CompletedTask;
+    };
+
+    private bool HasKey(HttpRequest request)
+    {
+        var presented = request.Headers[ApiKeyHeader].ToString();
+        if (presented.Length == 0)
+        {
+            var authorization = request.Headers[HeaderNames.Authorization].ToString();
+            if (authorization.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                presented = authorization[BearerPrefix.Length..].Trim();
+            }
+        }
+
+        // Constant time, so the key cannot be learnt a byte at a time from response timing.
+        return presented.Length > 0 && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), _key);
+    }
+}

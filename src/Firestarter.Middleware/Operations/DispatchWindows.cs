@@ -1,0 +1,248 @@
+using Firestarter.Diagnostics;
+
+namespace Firestarter.Operations;
+
+/// <summary>
+/// Dispatch counts by outcome and a latency histogram over the last 15 minutes, in 10-second buckets kept in a ring,
+/// for the status endpoint and page (Prometheus keeps the long history; this answers "how is it doing right now"
+/// without one).
+/// </summary>
+/// <remarks>
+/// Fed from <see cref="FirestarterMetrics.Dispatched"/>: a dispatch costs a timestamp and two interlocked
+/// increments. A bucket is cleared when time first reaches it again, under a lock taken once per bucket (every
+/// 10 seconds), so counts are never lost to a concurrent reset. Readers sum the buckets without locks; a snapshot
+/// may include a dispatch or two of the current instant, which is fine for a status view.
+/// </remarks>
+internal sealed class DispatchWindows
+{
+    /// <summary>The width of one bucket.</summary>
+    public static readonly TimeSpan BucketWidth = TimeSpan.FromSeconds(10);
+
+    /// <summary>Buckets in the longest window (15 minutes).</summary>
+    public const int HistoryBuckets = 90;
+
+    /// <summary>Upper bounds of the latency buckets, in seconds (the last bucket holds everything above).</summary>
+    internal static readonly double[] LatencyBounds = FirestarterMetrics.DispatchDurationBounds;
+
+    // A few spare slots so the oldest bucket of the longest window is never the one being reset.
+    private const int SlotCount = HistoryBuckets + 6;
+
+    private readonly TimeProvider _time;
+    private readonly long _ticksPerBucket;
+    private readonly Slot[] _slots;
+
+    public DispatchWindows(TimeProvider time)
+    {
+        _time = time;
+        _ticksPerBucket = (long)(BucketWidth.TotalSeconds * time.TimestampFrequency);
+        _slots = new Slot[SlotCount];
+        for (var i = 0; i < _slots.Length; i++)
+        {
+            _slots[i] = new Slot();
+        }
+
+        StartedAt = time.GetUtcNow();
+        StartedTimestamp = time.GetTimestamp();
+    }
+
+    /// <summary>When the broker started (wall clock).</summary>
+    public DateTimeOffset StartedAt { get; }
+
+    /// <summary>When the broker started (monotonic), for uptime.</summary>
+    public long StartedTimestamp { get; }
+
+    /// <summary>Counts one dispatch. Called once per dispatch; never blocks except at a bucket's first use.</summary>
+    public void Record(string outcome, TimeSpan duration)
+    {
+        var index = OutcomeIndex(outcome);
+        if (index < 0)
+        {
+            return;
+        }
+
+        var slot = Current(_time.GetTimestamp() / _ticksPerBucket);
+        Interlocked.Increment(ref slot.Outcomes[index]);
+        Interlocked.Increment(ref slot.Latency[LatencyBucket(duration.TotalSeconds)]);
+    }
+
+    /// <summary>Sums the last <paramref name="buckets"/> buckets, the current one included.</summary>
+    public WindowSummary Summarize(int buckets)
+    {
+        var now = _time.GetTimestamp() / _ticksPerBucket;
+        var outcomes = new long[OutcomeCount];
+        var latency = new long[LatencyBounds.Length + 1];
+        for (var epoch = now - buckets + 1; epoch <= now; epoch++)
+        {
+            var slot = _slots[SlotOf(epoch)];
+            if (Volatile.Read(ref slot.Epoch) != epoch)
+            {
+                continue;
+            }
+
+            for (var i = 0; i < outcomes.Length; i++)
+            {
+                outcomes[i] += Volatile.Read(ref slot.Outcomes[i]);
+            }
+
+            for (var i = 0; i < latency.Length; i++)
+            {
+                latency[i] += Volatile.Read(ref slot.Latency[i]);
+            }
+        }
+
+        return new WindowSummary(outcomes, Quantile(latency, 0.5), Quantile(latency, 0.99));
+    }
+
+    /// <summary>Warm and cold (every non-warm, non-rejected outcome) dispatches per bucket, oldest first.</summary>
+    public (long[] Warm, long[] Cold) Series()
+    {
+        var now = _time.GetTimestamp() / _ticksPerBucket;
+        var warm = new long[HistoryBuckets];
+        var cold = new long[HistoryBuckets];
+        for (var i = 0; i < HistoryBuckets; i++)
+        {
+            var epoch = now - HistoryBuckets + 1 + i;
+            var slot = _slots[SlotOf(epoch)];
+            if (Volatile.Read(ref slot.Epoch) != epoch)
+            {
+                continue;
+            }
+
+            warm[i] = Volatile.Read(ref slot.Outcomes[WarmIndex]);
+            cold[i] = Volatile.Read(ref slot.Outcomes[ColdIndex]) + Volatile.Read(ref slot.Outcomes[ForwardedIndex]) +
+                      Volatile.Read(ref slot.Outcomes[ForwardFailedIndex]);
+        }
+
+        return (warm, cold);
+    }
+
+    internal const int WarmIndex = 0;
+    internal const int ColdIndex = 1;
+    internal const int ForwardedIndex = 2;
+    internal const int ForwardFailedIndex = 3;
+    internal const int RejectedIndex = 4;
+    internal const int OutcomeCount = 5;
+
+    private static int OutcomeIndex(string outcome) => outcome switch
+    {
+        Outcomes.Warm => WarmIndex,
+        Outcomes.Cold => ColdIndex,
+        Outcomes.Forwarded => ForwardedIndex,
+        Outcomes.ForwardFailed => ForwardFailedIndex,
+        Outcomes.Rejected => RejectedIndex,
+        _ => -1,
+    };
+
+    internal static int LatencyBucket(double seconds)
+    {
+        for (var i = 0; i < LatencyBounds.Length; i++)
+        {
+            if (seconds <= LatencyBounds[i])
+            {
+                return i;
+            }
+        }
+
+        return LatencyBounds.Length;
+    }
+
+    /// <summary>
+    /// The <paramref name="q"/> quantile in seconds, interpolated within its bucket (so an estimate, as Prometheus'
+    /// <c>histogram_quantile</c> gives); null with no samples. Samples above the last bound count as the last bound.
+    /// </summary>
+    internal static double? Quantile(long[] latency, double q)
+    {
+        long total = 0;
+        foreach (var count in latency)
+        {
+            total += count;
+        }
+
+        if (total == 0)
+        {
+            return null;
+        }
+
+        var rank = q * total;
+        long seen = 0;
+        for (var i = 0; i < latency.Length; i++)
+        {
+            if (latency[i] == 0 || seen + latency[i] < rank)
+            {
+                seen += latency[i];
+                continue;
+            }
+
+            if (i == LatencyBounds.Length)
+            {
+                return LatencyBounds[^1];
+            }
+
+            var lower = i == 0 ? 0 : LatencyBounds[i - 1];
+            var upper = LatencyBounds[i];
+            return lower + ((upper - lower) * (rank - seen) / latency[i]);
+        }
+
+        return LatencyBounds[^1];
+    }
+
+    private static int SlotOf(long epoch) => (int)(((epoch % SlotCount) + SlotCount) % SlotCount);
+
+    private Slot Current(long epoch)
+    {
+        var slot = _slots[SlotOf(epoch)];
+        if (Volatile.Read(ref slot.Epoch) != epoch)
+        {
+            Reset(slot, epoch);
+        }
+
+        return slot;
+    }
+
+    private static void Reset(Slot slot, long epoch)
+    {
+        lock (slot)
+        {
+            if (slot.Epoch == epoch)
+            {
+                return;
+            }
+
+            // Clear before publishing the new epoch: a writer that sees the new epoch counts into cleared counters.
+            Array.Clear(slot.Outcomes);
+            Array.Clear(slot.Latency);
+            Volatile.Write(ref slot.Epoch, epoch);
+        }
+    }
+
+    private sealed class Slot
+    {
+        public long Epoch = long.MinValue;
+        public readonly long[] Outcomes = new long[OutcomeCount];
+        public readonly long[] Latency = new long[LatencyBounds.Length + 1];
+    }
+}
+
+/// <summary>Dispatches over one window: counts by outcome and latency quantiles in seconds.</summary>
+internal sealed class WindowSummary(long[] outcomes, double? p50, double? p99)
+{
+    public long Warm => outcomes[DispatchWindows.WarmIndex];
+
+    public long Cold => outcomes[DispatchWindows.ColdIndex];
+
+    public long Forwarded => outcomes[DispatchWindows.ForwardedIndex];
+
+    public long ForwardFailed => outcomes[DispatchWindows.ForwardFailedIndex];
+
+    public long Rejected => outcomes[DispatchWindows.RejectedIndex];
+
+    /// <summary>Dispatches that carried a run: warm plus every cold-start outcome (rejected ones carried none).</summary>
+    public long Runs => Warm + Cold + Forwarded + ForwardFailed;
+
+    /// <summary>The share of runs that were warm-started; null with no runs.</summary>
+    public double? HitRate => Runs == 0 ? null : (double)Warm / Runs;
+
+    public double? P50 => p50;
+
+    public double? P99 => p99;
+}

@@ -1,0 +1,103 @@
+using System.Text;
+using Firestarter;
+using Firestarter.Diagnostics;
+using Firestarter.Health;
+using Firestarter.Operations;
+using Firestarter.Status;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+// In the builder namespace, beside MapReverseProxy.
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>Maps the broker's admin endpoints: health, readiness, the status JSON and the live status page.</summary>
+public static partial class FirestarterOperationsEndpointRouteBuilderExtensions
+{
+    /// <summary>
+    /// Maps <c>/healthz</c> (liveness: health checks tagged <c>live</c>), <c>/readyz</c> (readiness: checks tagged
+    /// <c>ready</c>, which include the broker's own: not draining, and the supervisor cluster has a healthy
+    /// destination), <c>GET /firestarter/status</c> (JSON) and <c>GET /firestarter</c> (the page). They answer only
+    /// on <c>Firestarter:Operations:Port</c> when it is set, and the status JSON only with
+    /// <c>Firestarter:Operations:ApiKey</c> when that is set. Literal paths take precedence over YARP's catch-all
+    /// route. Requires <c>services.AddFirestarter(…)</c>.
+    /// </summary>
+    public static IEndpointConventionBuilder MapFirestarterOperations(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var services = endpoints.ServiceProvider;
+        if (services.GetService<FirestarterMarker>() is null)
+        {
+            throw new InvalidOperationException(
+                "MapFirestarterOperations() needs the broker's services: call services.AddFirestarter(configuration) when configuring services.");
+        }
+
+        var access = services.GetRequiredService<AdminAccess>();
+        var health = services.GetRequiredService<HealthCheckService>();
+        var report = services.GetRequiredService<StatusReport>();
+        var page = services.GetRequiredService<StatusPage>();
+
+        var group = endpoints.MapGroup(string.Empty);
+        // Probes carry no secret, and the page's files are the same for everyone: both only keep to the admin port.
+        group.MapGet("/healthz", access.Guard(context => WriteHealthAsync(context, health, ReadinessCheck.LiveTag), needsKey: false))
+            .WithDisplayName("Firestarter liveness");
+        group.MapGet("/readyz", access.Guard(context => WriteHealthAsync(context, health, ReadinessCheck.ReadyTag), needsKey: false))
+            .WithDisplayName("Firestarter readiness");
+        group.MapGet("/firestarter/status", access.Guard(report.WriteAsync, needsKey: true))
+            .WithDisplayName("Firestarter status");
+        group.MapGet("/firestarter", access.Guard(context => page.ServeAsync(context, "index.html"), needsKey: false))
+            .WithDisplayName("Firestarter status page");
+        foreach (var (name, _) in StatusPage.Files)
+        {
+            group.MapGet("/firestarter/" + name, access.Guard(context => page.ServeAsync(context, name), needsKey: false))
+                .WithDisplayName("Firestarter status page " + name);
+        }
+
+        var operations = services.GetRequiredService<IOptions<FirestarterOptions>>().Value.Operations;
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Firestarter.Operations");
+        Log.Mapped(logger, operations.Port, access.RequiresKey, operations.SupervisorCluster);
+        return group;
+    }
+
+    /// <summary>
+    /// Lets only admin requests through <paramref name="app"/> (a branch such as the Prometheus scrape endpoint's):
+    /// off <c>Firestarter:Operations:Port</c> it answers 404, and without <c>Firestarter:Operations:ApiKey</c>
+    /// (sent as <c>X-Api-Key</c> or a bearer token) 401.
+    /// </summary>
+    public static IApplicationBuilder UseFirestarterAdminAccess(this IApplicationBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var access = app.ApplicationServices.GetRequiredService<AdminAccess>();
+        return app.Use(next => access.Guard(next, needsKey: true));
+    }
+
+    private static async Task WriteHealthAsync(HttpContext context, HealthCheckService health, string tag)
+    {
+        var result = await health.CheckHealthAsync(registration => registration.Tags.Contains(tag), context.RequestAborted);
+        var response = context.Response;
+        // Degraded still serves traffic; only Unhealthy takes the instance out.
+        response.StatusCode = result.Status == HealthStatus.Unhealthy ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
+        response.ContentType = "text/plain; charset=utf-8";
+        response.Headers.CacheControl = "no-store";
+        var text = new StringBuilder(result.Status.ToString());
+        foreach (var (name, entry) in result.Entries)
+        {
+            if (entry.Status != HealthStatus.Healthy)
+            {
+                text.Append('\n').Append(name).Append(": ").Append(entry.Description);
+            }
+        }
+
+        await response.WriteAsync(text.ToString(), context.RequestAborted);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = EventIds.OperationsMapped, Level = LogLevel.Information,
+            Message = "Admin endpoints (/healthz, /readyz, /firestarter, /firestarter/status) answer on port {Port} (none: on every listener); API key required: {ApiKeyRequired}; readiness follows cluster '{SupervisorCluster}'.")]
+        public static partial void Mapped(ILogger logger, int? port, bool apiKeyRequired, string supervisorCluster);
+    }
+}

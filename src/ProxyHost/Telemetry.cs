@@ -1,0 +1,66 @@
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Firestarter.ProxyHost;
+
+/// <summary>
+/// The host's OpenTelemetry: metrics for the Prometheus scrape endpoint (<c>/metrics</c>) always, and metrics,
+/// traces and logs over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (the exporter reads the other
+/// standard <c>OTEL_*</c> variables itself).
+/// </summary>
+internal static class Telemetry
+{
+    /// <summary>The meters exported: the broker's, ASP.NET Core's and Kestrel's, HttpClient's (YARP forwards with it) and the runtime's.</summary>
+    internal static readonly string[] Meters =
+    [
+        "Firestarter",
+        "Microsoft.AspNetCore.Hosting",
+        "Microsoft.AspNetCore.Server.Kestrel",
+        "Microsoft.AspNetCore.Routing",
+        "System.Net.Http",
+        "System.Runtime",
+    ];
+
+    /// <summary>YARP's activity source: forwarding and active health check spans.</summary>
+    internal const string YarpActivitySource = "Yarp.ReverseProxy";
+
+    public static void AddTelemetry(this WebApplicationBuilder builder)
+    {
+        var otel = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("firestarter"))
+            .WithMetrics(metrics => metrics.AddMeter(Meters).AddPrometheusExporter());
+
+        if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            // Without a collector, no tracing is set up at all, so requests pay nothing for it.
+            return;
+        }
+
+        otel.WithTracing(tracing => tracing
+                .AddAspNetCoreInstrumentation(options => options.Filter = IsTraced)
+                .AddHttpClientInstrumentation()
+                .AddSource(YarpActivitySource))
+            .UseOtlpExporter();
+    }
+
+    /// <summary>
+    /// Leaves out controllers' parked polls (a span per controller per poll, each as long as the poll is held,
+    /// telling nothing) and the admin endpoints (probes and scrapes). Dispatches, <c>/connect</c> and everything
+    /// forwarded to the platform are traced; YARP forwards <c>traceparent</c> with the current span either way.
+    /// </summary>
+    internal static bool IsTraced(HttpContext context)
+    {
+        var path = context.Request.Path;
+        if (HttpMethods.IsGet(context.Request.Method) && path.Equals("/warm-start", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        return !(path.StartsWithSegments("/metrics", StringComparison.OrdinalIgnoreCase)
+                 || path.StartsWithSegments("/healthz", StringComparison.OrdinalIgnoreCase)
+                 || path.StartsWithSegments("/readyz", StringComparison.OrdinalIgnoreCase)
+                 || path.StartsWithSegments("/firestarter", StringComparison.OrdinalIgnoreCase));
+    }
+}

@@ -1,0 +1,113 @@
+using System.Text.RegularExpressions;
+using Firestarter.IntegrationTests.Infrastructure;
+using Firestarter.Matching;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+using static Firestarter.IntegrationTests.Infrastructure.WarmStart;
+
+namespace Firestarter.BrowserTests;
+
+/// <summary>
+/// The live status page in a real headless Chromium against the real host: controllers parked and runs dispatched
+/// show up on the page, on a desktop and on a phone-width screen. Screenshots are saved beside the test assembly
+/// (<c>artifacts/</c>) and their paths written to the test output.
+/// </summary>
+public sealed partial class StatusPageTests(ITestOutputHelper output)
+{
+    /// <summary>Debian's Chromium, which CI installs (<c>apt-get install chromium chromium-driver</c>); overridable for other systems.</summary>
+    private static readonly string ChromiumPath = Environment.GetEnvironmentVariable("FIRESTARTER_CHROMIUM") ?? "/usr/bin/chromium";
+
+    private static readonly LocatorAssertionsToHaveTextOptions Soon = new() { Timeout = 5000 };
+
+    [Fact]
+    public async Task Page_shows_parked_controllers_per_deployment_hit_rate_warm_and_cold_dispatches_and_latency_live()
+    {
+        Assert.True(File.Exists(ChromiumPath),
+            $"Chromium is missing at {ChromiumPath}: install Debian's chromium package (apt-get install -y chromium chromium-driver), as .ci/run does, " +
+            "or set FIRESTARTER_CHROMIUM to a Chromium binary.");
+
+        await using var broker = new BrokerFactory();
+        var address = broker.Start();
+        using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue }) { BaseAddress = address };
+        var alpha = new Key("deploy_alpha", "20261126.1", "0.5", "1");
+        var beta = new Key("deploy_beta", "20261126.1", "1", "2");
+        var polls = new List<Task<HttpResponseMessage>>();
+        polls.AddRange(Enumerable.Range(0, 3).Select(i => client.SendAsync(Poll(alpha, $"alpha_{i}"))));
+        polls.Add(client.SendAsync(Poll(beta, "beta_0")));
+        var pool = broker.Services.GetRequiredService<WarmPool>();
+        await EventuallyAsync(() => pool.ParkedCount == 4, "four controllers are parked");
+        Assert.True(await DispatchAsync(client, alpha, "run_warm_1"));
+        Assert.False(await DispatchAsync(client, new Key("deploy_nobody", "1", "1", "1"), "run_cold_1"));
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            // Root in CI containers cannot use Chromium's sandbox.
+            Args = ["--no-sandbox"],
+            Timeout = 30_000,
+        });
+        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
+        var errors = new List<string>();
+        page.PageError += (_, error) => errors.Add(error);
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                errors.Add(message.Text);
+            }
+        };
+
+        var response = await page.GotoAsync(new Uri(address, "/firestarter").ToString());
+        Assert.Equal(200, response!.Status);
+        await Assertions.Expect(page.Locator("#state")).ToHaveTextAsync("serving", Soon);
+        await Assertions.Expect(page.Locator("#parked-total")).ToHaveTextAsync("3", Soon);
+        await Assertions.Expect(page.Locator("#hit-rate")).ToHaveTextAsync("50.0%", Soon);
+        await Assertions.Expect(page.Locator("#warm-15m")).ToHaveTextAsync("1", Soon);
+        await Assertions.Expect(page.Locator("#cold-15m")).ToHaveTextAsync("1", Soon);
+        await Assertions.Expect(page.Locator("#p50")).ToHaveTextAsync(Latency(), Soon);
+        await Assertions.Expect(page.Locator("#p99")).ToHaveTextAsync(Latency(), Soon);
+        await Assertions.Expect(page.Locator(".bar[data-deployment='deploy_alpha'] .count")).ToHaveTextAsync("2", Soon);
+        await Assertions.Expect(page.Locator(".bar[data-deployment='deploy_beta'] .count")).ToHaveTextAsync("1", Soon);
+        await Assertions.Expect(page.Locator("#chart rect.warm")).ToHaveCountAsync(1, new() { Timeout = 5000 });
+        await Assertions.Expect(page.Locator("#chart rect.cold")).ToHaveCountAsync(1, new() { Timeout = 5000 });
+
+        // Live: more traffic shows up without reloading.
+        Assert.True(await DispatchAsync(client, beta, "run_warm_2"));
+        Assert.True(await DispatchAsync(client, alpha, "run_warm_3"));
+        await Assertions.Expect(page.Locator("#parked-total")).ToHaveTextAsync("1", Soon);
+        await Assertions.Expect(page.Locator("#hit-rate")).ToHaveTextAsync("75.0%", Soon);
+        await Assertions.Expect(page.Locator("#warm-15m")).ToHaveTextAsync("3", Soon);
+        await Assertions.Expect(page.Locator(".bar[data-deployment='deploy_beta']")).ToHaveCountAsync(0, new() { Timeout = 5000 });
+        await SaveScreenshotAsync(page, "status-page-desktop.png");
+
+        // Phone width: everything still shows, nothing scrolls sideways.
+        await page.SetViewportSizeAsync(390, 844);
+        await page.ReloadAsync();
+        await Assertions.Expect(page.Locator("#parked-total")).ToHaveTextAsync("1", Soon);
+        await Assertions.Expect(page.Locator(".bar[data-deployment='deploy_alpha'] .count")).ToHaveTextAsync("1", Soon);
+        var overflow = await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth > window.innerWidth");
+        Assert.False(overflow, "the page scrolls sideways at 390 px");
+        Assert.True(await page.Locator("#chart").IsVisibleAsync());
+        await SaveScreenshotAsync(page, "status-page-phone.png");
+
+        Assert.True(errors.Count == 0, "the page logged errors: " + string.Join("; ", errors));
+        Assert.True(await DispatchAsync(client, alpha, "run_warm_4"));
+        await Task.WhenAll(polls);
+    }
+
+    private async Task SaveScreenshotAsync(IPage page, string name)
+    {
+        var directory = Path.Combine(AppContext.BaseDirectory, "artifacts");
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, name);
+        await page.ScreenshotAsync(new() { Path = path, FullPage = true });
+        output.WriteLine($"Screenshot: {path}");
+    }
+
+    /// <summary>A latency as the page prints it, e.g. "0.42 ms" or "12 ms".</summary>
+    [GeneratedRegex(@"^\d+(\.\d+)? (ms|s)$")]
+    private static partial Regex Latency();
+}
