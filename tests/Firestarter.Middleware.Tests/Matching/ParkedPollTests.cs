@@ -77,12 +77,13 @@ public class ParkedPollTests
     }
 
     [Theory]
-    [InlineData(PollOutcome.Delivered, true)]
-    [InlineData(PollOutcome.Gone, false)]
-    [InlineData(PollOutcome.Expired, false)]
-    [InlineData(PollOutcome.Drained, false)]
-    public async Task A_delivered_waiter_resumes_on_the_dispatchs_stack_every_other_one_on_the_thread_pool(PollOutcome outcome, bool inline)
+    [InlineData((int)PollOutcome.Delivered, true)]
+    [InlineData((int)PollOutcome.Gone, false)]
+    [InlineData((int)PollOutcome.Expired, false)]
+    [InlineData((int)PollOutcome.Drained, false)]
+    public async Task A_delivered_waiter_resumes_on_the_dispatchs_stack_every_other_one_on_the_thread_pool(int outcomeValue, bool inline)
     {
+        var outcome = (PollOutcome)outcomeValue;
         var poll = new ParkedPoll(Key, null, 0);
         var insideComplete = 0;
         var completingThread = Environment.CurrentManagedThreadId;
