@@ -268,7 +268,7 @@ leak() {
   log "leak: $target park-then-abort cycles"
   emit "## Leak: $target park-then-abort cycles"
   emit
-  emit "One broker; a load-tool process with $n controllers that abandon every poll (\`--AbortRate 1 --AbortMaxDelayMs $delay\`: park, then close the connection) and no dispatchers, in ${chunk}s chunks until $target aborted polls (a cycle = one poll sent, then abandoned by closing its connection after 0..${delay} ms; \`connections\` counts the new connections the controllers opened, about one per poll that reached the wire). The baseline is taken after a first ${chunk}s chunk, not counted, so that it includes what the first cycles allocate once (JIT, pools, buckets). After each chunk: a forced full GC (dotnet-trace, GCHeapCollect keyword), then the managed heap (dotnet-counters, dotnet.gc.last_collection.heap.size) and RSS."
+  emit "One broker; a load-tool process with $n controllers that abandon every poll (\`--AbortRate 1 --AbortMaxDelayMs $delay\`: park, then close the connection) and no dispatchers, in ${chunk}s chunks until the broker has counted $target park-then-abort cycles (polls that parked and ended \`aborted\` in its \`firestarter.polls\` counter, read with dotnet-counters; without dotnet-counters, the polls the clients aborted, some of which never reached the broker). A client aborts a poll 0..${delay} ms after sending it by closing its connection, and the next poll opens a new one. The baseline is taken after a first ${chunk}s chunk, not counted, so that it includes what the first cycles allocate once (JIT, pools, buckets). After each chunk: a forced full GC (dotnet-trace, GCHeapCollect keyword), then the managed heap (dotnet-counters, dotnet.gc.last_collection.heap.size) and RSS."
   emit
   start_server broker "$port"
   local pid=$server_pid
@@ -276,21 +276,39 @@ leak() {
     --Duration "$chunk" --Drain 0 --Json true >"$tmp/leak-warmup.json" 2>"$tmp/leak-warmup.err" || true
   sleep 1
   local heap0 rss0; heap0=$(gc_heap_kb "$pid"); rss0=$(kb "$pid" VmRSS)
-  emit "| cycles | connections | seconds | cycles/s | RSS MB | managed heap after GC KB | broker open fds |"
-  emit "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-  emit "| 0 (after a ${chunk}s warm-up chunk) | | | | $((rss0 / 1024)) | $heap0 | $(fds "$pid") |"
-  local done_cycles=0 conns=0 started=$SECONDS heap=$heap0 rss=$rss0 i=0
+  emit "| cycles (broker: parked, then aborted) | polls the clients aborted | connections opened | seconds | cycles/s | RSS MB | managed heap after GC KB | broker open fds |"
+  emit "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  emit "| 0 (after a ${chunk}s warm-up chunk) | | | | | $((rss0 / 1024)) | $heap0 | $(fds "$pid") |"
+  local done_cycles=0 client=0 conns=0 started=$SECONDS heap=$heap0 rss=$rss0 i=0 span
+  span=$(printf '00:%02d:%02d:%02d' $(((chunk + 4) / 3600)) $(((chunk + 4) % 3600 / 60)) $(((chunk + 4) % 60)))
   while [ "$done_cycles" -lt "$target" ]; do
     i=$((i + 1))
+    # The broker's own count of polls that ended "aborted" (parked, then the client left): its firestarter.polls
+    # counter, read by dotnet-counters over the chunk (increments per second, summed).
+    local cpid=""
+    if [ -x "$counters" ]; then
+      rm -f "$tmp/leak-$i.csv"
+      "$counters" collect -p "$pid" --counters 'Firestarter[firestarter.polls]' --refresh-interval 1 --format csv \
+        -o "$tmp/leak-$i.csv" --duration "$span" >/dev/null 2>&1 </dev/null &
+      cpid=$!; pids+=("$cpid")
+      sleep 1
+    fi
     "${lt[@]}" --Target "http://127.0.0.1:$port" --Controllers "$n" --Dispatchers 0 --AbortRate 1 --AbortMaxDelayMs "$delay" \
       --Duration "$chunk" --Drain 0 --Json true >"$tmp/leak-$i.json" 2>"$tmp/leak-$i.err" || true
     local c; c=$(jq -r '.pollsAborted // 0' "$tmp/leak-$i.json" 2>/dev/null || echo 0)
-    [ "$c" -gt 0 ] || { emit "| chunk $i failed: $(tail -2 "$tmp/leak-$i.err" | tr '\n' ' ') | | | | | | |"; break; }
-    done_cycles=$((done_cycles + c))
+    [ "$c" -gt 0 ] || { emit "| chunk $i failed: $(tail -2 "$tmp/leak-$i.err" | tr '\n' ' ') | | | | | | | |"; break; }
+    client=$((client + c))
     conns=$((conns + $(jq -r '.controllerConnectionsOpened // 0' "$tmp/leak-$i.json")))
+    local b=$c
+    if [ -n "$cpid" ]; then
+      wait "$cpid" 2>/dev/null || true
+      b=$(awk -F, '/outcome=aborted/ {s += $NF} END {printf "%d", s}' "$tmp/leak-$i.csv" 2>/dev/null || echo 0)
+      [ "${b:-0}" -gt 0 ] || b=$c
+    fi
+    done_cycles=$((done_cycles + b))
     sleep 1
     heap=$(gc_heap_kb "$pid"); rss=$(kb "$pid" VmRSS)
-    emit "| $done_cycles | $conns | $((SECONDS - started)) | $((c / chunk)) | $((rss / 1024)) | $heap | $(fds "$pid") |"
+    emit "| $done_cycles | $client | $conns | $((SECONDS - started)) | $((b / chunk)) | $((rss / 1024)) | $heap | $(fds "$pid") |"
     log "leak: $done_cycles cycles, rss ${rss}KB heap ${heap}KB"
   done
   local hwm; hwm=$(kb "$pid" VmHWM)
