@@ -46,6 +46,8 @@ cleanup() {
 trap cleanup EXIT
 
 kb() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
+# Kernel memory, system-wide, in KB: slab (socket, inode, dentry and file objects) plus TCP buffer pages.
+kernel_kb() { echo $(($(awk '/^Slab:/ {print $2}' /proc/meminfo) + $(awk '/^TCP:/ {print $NF}' /proc/net/sockstat) * 4)); }
 fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 wait_up() {
   for _ in $(seq 1 300); do curl -sf -o /dev/null "http://127.0.0.1:$1/connect" && return 0; sleep 0.1; done
@@ -182,25 +184,25 @@ memory() {
   log "memory: $n parked controllers per server"
   emit "## Memory with $n parked controllers (side by side, same load)"
   emit
-  emit "Each server alone, pinned to CPU $server_cpus; one load-tool process (\`--Role controllers\`, 10 keys) parks $n controllers; RSS read from /proc/PID/status ${settle}s after the last one is polling. Per controller = (RSS parked − RSS idle) / $n."
+  emit "Each server alone, pinned to CPU $server_cpus; one load-tool process (\`--Role controllers\`, 10 keys) parks $n controllers; RSS read from /proc/PID/status ${settle}s after the last one is polling. Per controller = (RSS parked − RSS idle) / $n. Kernel memory is not in RSS: the last column is the change in Slab (/proc/meminfo) plus TCP buffer pages (/proc/net/sockstat) over the same interval, divided by $n; it is system-wide, so it holds both ends of each loopback connection (the client's socket too) and whatever else the machine did meanwhile."
   emit
-  emit "| server | RSS idle MB | RSS with $n parked MB | peak RSS (VmHWM) MB | KB per parked controller | open fds |"
-  emit "| --- | ---: | ---: | ---: | ---: | ---: |"
+  emit "| server | RSS idle MB | RSS with $n parked MB | peak RSS (VmHWM) MB | KB per parked controller | open fds | kernel KB per connection (system-wide, both ends) |"
+  emit "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
   local servers=(broker)
-  if have_bun; then servers=(bun broker); else emit "| bun | not run: bun is not installed | | | | |"; fi
+  if have_bun; then servers=(bun broker); else emit "| bun | not run: bun is not installed | | | | | |"; fi
   local port=$((port_base + 2)) per_bun="" per_broker=""
   for name in "${servers[@]}"; do
     start_server "$name" "$port"
     sleep 2
-    local idle; idle=$(kb "$server_pid" VmRSS)
+    local idle k0; idle=$(kb "$server_pid" VmRSS); k0=$(kernel_kb)
     start_controllers "$port" "$n" "mem-$name"
     sleep "$settle"
-    local parked hwm fd
-    parked=$(kb "$server_pid" VmRSS); hwm=$(kb "$server_pid" VmHWM); fd=$(fds "$server_pid")
+    local parked hwm fd k1
+    parked=$(kb "$server_pid" VmRSS); hwm=$(kb "$server_pid" VmHWM); fd=$(fds "$server_pid"); k1=$(kernel_kb)
     stop "$ctl_pid"; stop "$server_pid"
     local per; per=$(awk -v a="$parked" -v b="$idle" -v n="$n" 'BEGIN{printf "%.2f", (a - b) / n}')
     [ "$name" = bun ] && per_bun=$per || per_broker=$per
-    emit "| $name | $((idle / 1024)) | $((parked / 1024)) | $((hwm / 1024)) | $per | $fd |"
+    emit "| $name | $((idle / 1024)) | $((parked / 1024)) | $((hwm / 1024)) | $per | $fd | $(awk -v a="$k1" -v b="$k0" -v n="$n" 'BEGIN{printf "%.2f", (a - b) / n}') |"
     log "memory: $name idle=${idle}KB parked=${parked}KB per=${per}KB"
     port=$((port + 1))
   done
