@@ -131,7 +131,7 @@ fi
 {
   echo "# Firestarter bench run $stamp UTC"
   echo
-  echo "- commit: $(git -C "$repo" rev-parse --short HEAD)$(git -C "$repo" diff --quiet HEAD -- src || echo ' (src modified)')"
+  echo "- commit: $(git -C "$repo" rev-parse --short HEAD)$([ -z "$(git -C "$repo" status --porcelain -- src appsettings.json bench/run.sh bench/Firestarter.LoadTool)" ] || echo ' (with uncommitted changes to src, appsettings.json or the bench tools)')"
   echo "- machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r); \`ulimit -Hn\` $(ulimit -Hn)"
   echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other processes on the machine skew every number)"
   echo "- servers pinned to CPU $server_cpus, load to CPU $load_cpus; the machine is shared: compare ratios from one run, not absolute numbers across runs."
