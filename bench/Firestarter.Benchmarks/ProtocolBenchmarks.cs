@@ -1,0 +1,73 @@
+using BenchmarkDotNet.Attributes;
+using Firestarter.Matching;
+using Firestarter.Protocol;
+using Microsoft.AspNetCore.Http;
+
+namespace Firestarter.Benchmarks;
+
+/// <summary>Reading the match key from a dispatch body and from a poll's headers.</summary>
+[MemoryDiagnoser]
+public class ProtocolBenchmarks
+{
+    private readonly DeploymentIdentityResolver _identities = new();
+    private readonly string _token = Samples.DeploymentToken(Samples.Deployment);
+    private HeaderDictionary _bareHeaders = null!;
+    private HeaderDictionary _tokenHeaders = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _bareHeaders = Samples.PollHeaders(Samples.Deployment);
+        _tokenHeaders = Samples.PollHeaders(_token);
+        // The resolver caches decoded tokens: measure the hot path, where the token was seen before.
+        _identities.TryResolve(_token, out _, out _);
+    }
+
+    /// <summary>DispatchMessageReader.TryRead over dispatch.lua's body (about 1 KB): the four fields and the message's range.</summary>
+    [Benchmark]
+    public string Dispatch_body_fields()
+    {
+        DispatchMessageReader.TryRead(Samples.DispatchBody, 64, out var message, out _);
+        return message.Key.Deployment;
+    }
+
+    /// <summary>PollHeadersReader.TryReadKey, deployment sent as a bare id.</summary>
+    [Benchmark]
+    public string Poll_headers_bare_id()
+    {
+        PollHeadersReader.TryReadKey(_bareHeaders, _identities, out var key);
+        return key.Deployment;
+    }
+
+    /// <summary>PollHeadersReader.TryReadKey, deployment sent as a (cached) deployment token.</summary>
+    [Benchmark]
+    public string Poll_headers_token()
+    {
+        PollHeadersReader.TryReadKey(_tokenHeaders, _identities, out var key);
+        return key.Deployment;
+    }
+
+    /// <summary>DeploymentIdentityResolver.TryResolve of a bare id (the token check only).</summary>
+    [Benchmark]
+    public string Resolve_bare_id()
+    {
+        _identities.TryResolve(Samples.Deployment, out var deployment, out _);
+        return deployment;
+    }
+
+    /// <summary>DeploymentIdentityResolver.TryResolve of a token seen before (cache hit).</summary>
+    [Benchmark]
+    public string Resolve_token_cached()
+    {
+        _identities.TryResolve(_token, out var deployment, out _);
+        return deployment;
+    }
+
+    /// <summary>DeploymentToken.TryReadDeploymentClaim: what a token's first poll (a cache miss) costs.</summary>
+    [Benchmark]
+    public string Decode_token_uncached()
+    {
+        DeploymentToken.TryReadDeploymentClaim(_token, out var deployment, out _);
+        return deployment;
+    }
+}

@@ -1,0 +1,326 @@
+#!/bin/bash
+# Firestarter's performance scenarios (issue 3), side by side with the Bun reference broker where it has one.
+# Usage, from anywhere:   bench/run.sh [throughput] [memory] [scale] [leak]      (no argument: all four)
+# Writes bench/results/YYYY-MM-DD-HHMM.md (a table per scenario); raw logs go to bench/results/tmp/ (ignored by git).
+# See bench/README.md for what each scenario measures and the quick sizes. Sizes and knobs, as environment variables:
+#   throughput  ROUNDS (3) SECS (8) WARMUP (8)                               -> shared/bench/compare.sh
+#   memory      MEM_CONTROLLERS (10000) MEM_SETTLE (5)                       parked controllers, per server
+#   scale       SCALE_CONTROLLERS (19000) SCALE_PROCS (2) SCALE_DISPATCHERS (50) SCALE_SECS (10) SCALE_WARMUP (3)
+#   leak        LEAK_CYCLES (1000000) LEAK_CONTROLLERS (500) LEAK_CHUNK_SECS (30) LEAK_ABORT_DELAY_MS (20)
+#   all         SERVER_CPUS (0) LOAD_CPUS (1) SKIP_PUBLISH (unset; 1 reuses bench/results/tmp/ProxyHost)
+#               SHARED_BENCH (../shared/bench beside the repository) BUN_DIR (/tmp/firestarter-bench-bun)
+#               PORT_BASE (17170)
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+results=$repo/bench/results
+tmp=$results/tmp
+mkdir -p "$tmp"
+shared=${SHARED_BENCH:-$(cd "$repo/.." && pwd)/shared/bench}
+server_cpus=${SERVER_CPUS:-0}
+load_cpus=${LOAD_CPUS:-1}
+port_base=${PORT_BASE:-17170}
+bun_dir=${BUN_DIR:-/tmp/firestarter-bench-bun}
+bun=$bun_dir/node_modules/.bin/bun
+counters=${DOTNET_COUNTERS:-$HOME/.dotnet/tools/dotnet-counters}
+trace=${DOTNET_TRACE:-$HOME/.dotnet/tools/dotnet-trace}
+publish=$tmp/ProxyHost
+lt_dll=$repo/bench/Firestarter.LoadTool/bin/Release/net10.0/Firestarter.LoadTool.dll
+
+scenarios=("$@")
+[ ${#scenarios[@]} -eq 0 ] && scenarios=(throughput memory scale leak)
+for s in "${scenarios[@]}"; do
+  case $s in throughput | memory | scale | leak) ;; *) echo "unknown scenario '$s' (throughput memory scale leak)" >&2; exit 2 ;; esac
+done
+
+stamp=$(date -u +%Y-%m-%d-%H%M)
+out=$results/$stamp.md
+log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
+emit() { echo "$*" >>"$out"; }
+
+# ---- processes this script started; all are ended on exit ----
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+kb() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
+# Kernel memory, system-wide, in KB: slab (socket, inode, dentry and file objects) plus TCP buffer pages.
+kernel_kb() { echo $(($(awk '/^Slab:/ {print $2}' /proc/meminfo) + $(awk '/^TCP:/ {print $NF}' /proc/net/sockstat) * 4)); }
+fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+wait_up() {
+  for _ in $(seq 1 300); do curl -sf -o /dev/null "http://127.0.0.1:$1/connect" && return 0; sleep 0.1; done
+  echo "server on port $1 did not come up" >&2; return 1
+}
+
+# start_server bun|broker PORT -> sets $server_pid
+start_server() {
+  local name=$1 port=$2
+  case $name in
+    bun) PORT=$port taskset -c "$server_cpus" "$bun" "$shared/firestarter-bun.ts" >"$tmp/$name-$port.log" 2>&1 & ;;
+    broker) taskset -c "$server_cpus" "$publish/ProxyHost" --urls "http://127.0.0.1:$port" >"$tmp/$name-$port.log" 2>&1 & ;;
+  esac
+  server_pid=$!
+  pids+=("$server_pid")
+  wait_up "$port"
+}
+stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+# The load tool as a plain command (not a function), so that "${lt[@]}" ... & leaves $! on the tool itself.
+lt=(taskset -c "$load_cpus" dotnet "$lt_dll")
+
+# Starts a controllers-only load tool process and waits until all its controllers have a poll on the wire.
+# start_controllers PORT COUNT NAME [extra args] -> sets $ctl_pid
+start_controllers() {
+  local port=$1 n=$2 name=$3; shift 3
+  rm -f "$tmp/$name.err" "$tmp/$name.log"
+  "${lt[@]}" --Target "http://127.0.0.1:$port" --Role controllers --Controllers "$n" --Duration 3600 \
+    --ReceivedLog "$tmp/$name.log" --Json true "$@" >"$tmp/$name.json" 2>"$tmp/$name.err" &
+  ctl_pid=$!
+  pids+=("$ctl_pid")
+  for _ in $(seq 1 1200); do
+    grep -q 'controllers polling' "$tmp/$name.err" 2>/dev/null && return 0
+    kill -0 "$ctl_pid" 2>/dev/null || { echo "controllers $name exited:" >&2; tail -5 "$tmp/$name.err" >&2; return 1; }
+    sleep 0.25
+  done
+  echo "controllers $name did not all start polling" >&2; return 1
+}
+
+have_bun() {
+  if [ ! -x "$bun" ]; then
+    mkdir -p "$bun_dir" && (cd "$bun_dir" && npm init -y >/dev/null && npm install --no-audit --no-fund bun@1.4.4 >/dev/null 2>&1) || true
+  fi
+  [ -x "$bun" ]
+}
+
+# Forces a full blocking GC in a .NET process (the GCHeapCollect keyword, as dotnet-gcdump does) and prints the
+# managed heap size after it, in KB (dotnet.gc.last_collection.heap.size), or "n/a".
+gc_heap_kb() {
+  local pid=$1 f=$tmp/gc-$pid
+  if [ -x "$trace" ]; then
+    timeout 30 "$trace" collect -p "$pid" --providers 'Microsoft-Windows-DotNETRuntime:0x800000:4' \
+      --duration 00:00:00:02 -o "$f.nettrace" >/dev/null 2>&1 || true
+    rm -f "$f.nettrace"
+  fi
+  if [ -x "$counters" ]; then
+    rm -f "$f.csv"
+    timeout 30 "$counters" collect -p "$pid" --counters 'System.Runtime[dotnet.gc.last_collection.heap.size]' \
+      --refresh-interval 1 --duration 00:00:00:03 --format csv -o "$f.csv" >/dev/null 2>&1 || true
+    # Sum the generations of the last sample (the metric has one series per generation).
+    if [ -s "$f.csv" ]; then
+      awk -F, 'NR > 1 && $0 ~ /heap.size/ {t = $1; v[$0 ~ /gen0/ ? 0 : $0 ~ /gen1/ ? 1 : $0 ~ /gen2/ ? 2 : $0 ~ /loh/ ? 3 : 4] = $NF}
+        END {s = 0; n = 0; for (g in v) {s += v[g]; n++} if (n) printf "%d", s / 1024; else print "n/a"}' "$f.csv"
+      rm -f "$f.csv"
+      return
+    fi
+  fi
+  echo "n/a"
+}
+
+# ---- build ----
+if [ "${SKIP_PUBLISH:-}" != 1 ] || [ ! -x "$publish/ProxyHost" ]; then
+  log "publishing src/ProxyHost (Release) to $publish"
+  dotnet publish "$repo/src/ProxyHost" -c Release -o "$publish" >"$tmp/publish.log" 2>&1 || { tail -20 "$tmp/publish.log"; exit 1; }
+fi
+if [ "${SKIP_PUBLISH:-}" != 1 ] || [ ! -f "$lt_dll" ]; then
+  log "building the load tool (Release)"
+  dotnet build -c Release "$repo/bench/Firestarter.LoadTool" >"$tmp/loadtool-build.log" 2>&1 || { tail -20 "$tmp/loadtool-build.log"; exit 1; }
+fi
+
+{
+  echo "# Firestarter bench run $stamp UTC"
+  echo
+  echo "- commit: $(git -C "$repo" rev-parse --short HEAD)$([ -z "$(git -C "$repo" status --porcelain -- src appsettings.json bench/run.sh bench/Firestarter.LoadTool)" ] || echo ' (with uncommitted changes to src, appsettings.json or the bench tools)')"
+  echo "- machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r); \`ulimit -Hn\` $(ulimit -Hn)"
+  echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other processes on the machine skew every number)"
+  echo "- servers pinned to CPU $server_cpus, load to CPU $load_cpus; the machine is shared: compare ratios from one run, not absolute numbers across runs."
+  echo "- scenarios: ${scenarios[*]}"
+  echo
+} >"$out"
+
+# ---- (a) throughput: shared/bench/compare.sh ----
+throughput() {
+  log "throughput: compare.sh, ${ROUNDS:-3} rounds"
+  emit "## Throughput (shared/bench/compare.sh)"
+  emit
+  if ! have_bun; then
+    emit "Not run: bun is not installed and could not be installed from npm ($bun)."; emit; return
+  fi
+  local port_args="--urls http://127.0.0.1:\$PORT"
+  if ! BUN_DIR=$bun_dir BUN_PORT=$((port_base + 0)) BROKER_PORT=$((port_base + 1)) SERVER_CPUS=$server_cpus LOAD_CPUS=$load_cpus \
+    "$shared/compare.sh" "$publish/ProxyHost $port_args" >"$tmp/compare.out" 2>"$tmp/compare.err"; then
+    emit "compare.sh failed:"; emit '```'; tail -20 "$tmp/compare.err" >>"$out"; emit '```'; emit; return
+  fi
+  emit "ROUNDS=${ROUNDS:-3} SECS=${SECS:-8} WARMUP=${WARMUP:-8}, 500 controllers (wrk), 50 dispatchers (wrk), 10 keys."
+  emit
+  emit "| round | server | dispatches/s | hits | misses | p50 ms | p99 ms | max ms | peak RSS MB |"
+  emit "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  awk '/^(bun|broker) /{ if ($1 == "bun") r++; for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+    printf "| %d | %s | %s | %s | %s | %s | %s | %s | %.0f |\n", r, $1, v["dispatches_per_s"], v["hits"], v["misses"], v["p50_ms"], v["p99_ms"], v["max_ms"], v["peak_rss_kb"] / 1024 }' \
+    "$tmp/compare.out" >>"$out"
+  emit
+  # Medians over rounds: throughput ratio (compare.sh's own), p99 of each, peak RSS of each.
+  local summary
+  summary=$(awk '
+    function median(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }; return a[int((n + 1) / 2)] }
+    /^(bun|broker) /{ for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+      if ($1 == "bun") { nb++; bp[nb] = v["p99_ms"]; br[nb] = v["peak_rss_kb"] } else { nc++; cp[nc] = v["p99_ms"]; cr[nc] = v["peak_rss_kb"] } }
+    END { mbp = median(bp, nb); mcp = median(cp, nc); mbr = median(br, nb); mcr = median(cr, nc)
+      printf "| p99 ms, median over rounds | %s | %s | **%.2f** (≤ 1.0) |\n", mcp, mbp, (mbp > 0 ? mcp / mbp : 0)
+      printf "| peak RSS MB, median over rounds | %.0f | %.0f | **%.2f** (≤ 1.5) |\n", mcr / 1024, mbr / 1024, (mbr > 0 ? mcr / mbr : 0) }' "$tmp/compare.out")
+  local ratio; ratio=$(sed -n 's/^ratio_dispatches_per_s=//p' "$tmp/compare.out")
+  emit "| measure | Firestarter | Bun reference | Firestarter / Bun (target) |"
+  emit "| --- | ---: | ---: | ---: |"
+  emit "| dispatches/s, median of the per-round ratios | | | **$ratio** (≥ 1.5) |"
+  emit "$summary"
+  emit
+  log "throughput: ratio $ratio"
+}
+
+# ---- (b) memory per parked controller, side by side ----
+memory() {
+  local n=${MEM_CONTROLLERS:-10000} settle=${MEM_SETTLE:-5}
+  log "memory: $n parked controllers per server"
+  emit "## Memory with $n parked controllers (side by side, same load)"
+  emit
+  emit "Each server alone, pinned to CPU $server_cpus; one load-tool process (\`--Role controllers\`, 10 keys) parks $n controllers; RSS read from /proc/PID/status ${settle}s after the last one is polling. Per controller = (RSS parked − RSS idle) / $n. Kernel memory is not in RSS: the last column is the change in Slab (/proc/meminfo) plus TCP buffer pages (/proc/net/sockstat) over the same interval, divided by $n; it is system-wide, so it holds both ends of each loopback connection (the client's socket too) and whatever else the machine did meanwhile."
+  emit
+  emit "| server | RSS idle MB | RSS with $n parked MB | peak RSS (VmHWM) MB | KB per parked controller | open fds | kernel KB per connection (system-wide, both ends) |"
+  emit "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+  local servers=(broker)
+  if have_bun; then servers=(bun broker); else emit "| bun | not run: bun is not installed | | | | | |"; fi
+  local port=$((port_base + 2)) per_bun="" per_broker=""
+  for name in "${servers[@]}"; do
+    start_server "$name" "$port"
+    sleep 2
+    local idle k0; idle=$(kb "$server_pid" VmRSS); k0=$(kernel_kb)
+    start_controllers "$port" "$n" "mem-$name"
+    sleep "$settle"
+    local parked hwm fd k1
+    parked=$(kb "$server_pid" VmRSS); hwm=$(kb "$server_pid" VmHWM); fd=$(fds "$server_pid"); k1=$(kernel_kb)
+    stop "$ctl_pid"; stop "$server_pid"
+    local per; per=$(awk -v a="$parked" -v b="$idle" -v n="$n" 'BEGIN{printf "%.2f", (a - b) / n}')
+    [ "$name" = bun ] && per_bun=$per || per_broker=$per
+    emit "| $name | $((idle / 1024)) | $((parked / 1024)) | $((hwm / 1024)) | $per | $fd | $(awk -v a="$k1" -v b="$k0" -v n="$n" 'BEGIN{printf "%.2f", (a - b) / n}') |"
+    log "memory: $name idle=${idle}KB parked=${parked}KB per=${per}KB"
+    port=$((port + 1))
+  done
+  emit
+  if [ -n "$per_bun" ]; then
+    emit "Per parked controller, Firestarter / Bun: **$(awk -v a="$per_broker" -v b="$per_bun" 'BEGIN{printf "%.2f", a / b}')** (target ≤ 1.0)."
+    emit
+  fi
+}
+
+# ---- (c) scale: 19,000 parked controllers in one broker, 50 dispatchers ----
+scale() {
+  local n=${SCALE_CONTROLLERS:-19000} procs=${SCALE_PROCS:-2} disp=${SCALE_DISPATCHERS:-50}
+  local secs=${SCALE_SECS:-10} warm=${SCALE_WARMUP:-3} port=$((port_base + 4))
+  log "scale: $n controllers over $procs processes, $disp dispatchers"
+  emit "## Scale: $n parked controllers in one broker, $disp dispatchers"
+  emit
+  start_server broker "$port"
+  local broker_pid=$server_pid idle; idle=$(kb "$broker_pid" VmRSS)
+  local per=$(((n + procs - 1) / procs)) left=$n ctl=() files=()
+  for i in $(seq 1 "$procs"); do
+    local c=$((left < per ? left : per)); left=$((left - c))
+    start_controllers "$port" "$c" "scale-c$i"
+    ctl+=("$ctl_pid"); files+=("$tmp/scale-c$i.log")
+  done
+  local parked fd; parked=$(kb "$broker_pid" VmRSS); fd=$(fds "$broker_pid")
+  rm -f "$tmp/scale-d.log"
+  "${lt[@]}" --Target "http://127.0.0.1:$port" --Role dispatchers --Dispatchers "$disp" --Warmup "$warm" --Duration "$secs" \
+    --RunIdPrefix run_scale_ --DispatchLog "$tmp/scale-d.log" --Json true >"$tmp/scale-d.json" 2>"$tmp/scale-d.err" || true
+  local after hwm; after=$(kb "$broker_pid" VmRSS); hwm=$(kb "$broker_pid" VmHWM)
+  sleep 2
+  for p in "${ctl[@]}"; do stop "$p"; done
+  stop "$broker_pid"
+  "${lt[@]}" merge --Files "${files[@]}" "$tmp/scale-d.log" --Json true >"$tmp/scale-merge.json" 2>"$tmp/scale-merge.err" || true
+  local d="$tmp/scale-d.json" m="$tmp/scale-merge.json"
+  emit "Broker pinned to CPU $server_cpus; $procs controller processes ($per each, \`--Role controllers\`) and one dispatcher process, all on CPU $load_cpus; ${warm}s warm-up, ${secs}s measured; exactness over all processes by \`merge\`."
+  emit
+  emit "| measure | value |"
+  emit "| --- | ---: |"
+  emit "| controllers polling | $(cat "$tmp"/scale-c*.err | sed -n 's/.*\b\([0-9][0-9]*\) controllers polling.*/\1/p' | awk '{s += $1} END {print s}') |"
+  emit "| broker open fds with all parked | $fd |"
+  emit "| broker RSS idle / all parked / after dispatching / peak, MB | $((idle / 1024)) / $((parked / 1024)) / $((after / 1024)) / $((hwm / 1024)) |"
+  emit "| KB per parked controller | $(awk -v a="$parked" -v b="$idle" -v n="$n" 'BEGIN{printf "%.2f", (a - b) / n}') |"
+  if [ -s "$d" ]; then
+    emit "| dispatches/s | $(jq -r '.dispatchesPerSecond | floor' "$d") |"
+    emit "| hit rate | $(jq -r '.hitRate * 100 | . * 100 | round / 100' "$d") % |"
+    emit "| dispatch latency p50 / p99 / max ms (target p99 < 20) | $(jq -r '.dispatchLatencyMs | "\(.p50) / **\(.p99)** / \(.max)"' "$d") |"
+    emit "| dispatch errors (http / transport / timeouts) | $(jq -r '"\(.dispatchHttpErrors) / \(.dispatchTransportErrors) / \(.dispatchTimeouts)"' "$d") |"
+    emit "| dispatcher client CPU % | $(jq -r '.clientCpuPercent | round' "$d") |"
+  else
+    emit "| dispatchers | failed: $(tail -3 "$tmp/scale-d.err" | tr '\n' ' ') |"
+  fi
+  if [ -s "$m" ]; then
+    emit "| exactness (merge): lost / duplicated / false-delivered / misrouted / unknown | $(jq -r '"\(.lost) / \(.duplicated) / \(.falseDelivered) / \(.misrouted) / \(.unknownReceived)"' "$m") |"
+  else
+    emit "| exactness (merge) | failed: $(tail -3 "$tmp/scale-merge.err" | tr '\n' ' ') |"
+  fi
+  emit
+  log "scale: done"
+}
+
+# ---- (d) leak: park-then-abort cycles ----
+leak() {
+  local target=${LEAK_CYCLES:-1000000} n=${LEAK_CONTROLLERS:-500} chunk=${LEAK_CHUNK_SECS:-30} delay=${LEAK_ABORT_DELAY_MS:-20}
+  local port=$((port_base + 5))
+  log "leak: $target park-then-abort cycles"
+  emit "## Leak: $target park-then-abort cycles"
+  emit
+  emit "One broker; a load-tool process with $n controllers that abandon every poll (\`--AbortRate 1 --AbortMaxDelayMs $delay\`: park, then close the connection) and no dispatchers, in ${chunk}s chunks until the broker has counted $target park-then-abort cycles (polls that parked and ended \`aborted\` in its \`firestarter.polls\` counter, read with dotnet-counters; without dotnet-counters, the polls the clients aborted, some of which never reached the broker). A client aborts a poll 0..${delay} ms after sending it by closing its connection, and the next poll opens a new one. The baseline is taken after a first ${chunk}s chunk, not counted, so that it includes what the first cycles allocate once (JIT, pools, buckets). After each chunk: a forced full GC (dotnet-trace, GCHeapCollect keyword), then the managed heap (dotnet-counters, dotnet.gc.last_collection.heap.size) and RSS."
+  emit
+  start_server broker "$port"
+  local pid=$server_pid
+  "${lt[@]}" --Target "http://127.0.0.1:$port" --Controllers "$n" --Dispatchers 0 --AbortRate 1 --AbortMaxDelayMs "$delay" \
+    --Duration "$chunk" --Drain 0 --Json true >"$tmp/leak-warmup.json" 2>"$tmp/leak-warmup.err" || true
+  sleep 1
+  local heap0 rss0; heap0=$(gc_heap_kb "$pid"); rss0=$(kb "$pid" VmRSS)
+  emit "| cycles (broker: parked, then aborted) | polls the clients aborted | connections opened | seconds | cycles/s | RSS MB | managed heap after GC KB | broker open fds |"
+  emit "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  emit "| 0 (after a ${chunk}s warm-up chunk) | | | | | $((rss0 / 1024)) | $heap0 | $(fds "$pid") |"
+  local done_cycles=0 client=0 conns=0 started=$SECONDS heap=$heap0 rss=$rss0 i=0 span
+  span=$(printf '00:%02d:%02d:%02d' $(((chunk + 4) / 3600)) $(((chunk + 4) % 3600 / 60)) $(((chunk + 4) % 60)))
+  while [ "$done_cycles" -lt "$target" ]; do
+    i=$((i + 1))
+    # The broker's own count of polls that ended "aborted" (parked, then the client left): its firestarter.polls
+    # counter, read by dotnet-counters over the chunk (increments per second, summed).
+    local cpid=""
+    if [ -x "$counters" ]; then
+      rm -f "$tmp/leak-$i.csv"
+      "$counters" collect -p "$pid" --counters 'Firestarter[firestarter.polls]' --refresh-interval 1 --format csv \
+        -o "$tmp/leak-$i.csv" --duration "$span" >/dev/null 2>&1 </dev/null &
+      cpid=$!; pids+=("$cpid")
+      sleep 1
+    fi
+    "${lt[@]}" --Target "http://127.0.0.1:$port" --Controllers "$n" --Dispatchers 0 --AbortRate 1 --AbortMaxDelayMs "$delay" \
+      --Duration "$chunk" --Drain 0 --Json true >"$tmp/leak-$i.json" 2>"$tmp/leak-$i.err" || true
+    local c; c=$(jq -r '.pollsAborted // 0' "$tmp/leak-$i.json" 2>/dev/null || echo 0)
+    [ "$c" -gt 0 ] || { emit "| chunk $i failed: $(tail -2 "$tmp/leak-$i.err" | tr '\n' ' ') | | | | | | | |"; break; }
+    client=$((client + c))
+    conns=$((conns + $(jq -r '.controllerConnectionsOpened // 0' "$tmp/leak-$i.json")))
+    local b=$c
+    if [ -n "$cpid" ]; then
+      wait "$cpid" 2>/dev/null || true
+      b=$(awk -F, '/outcome=aborted/ {s += $NF} END {printf "%d", s}' "$tmp/leak-$i.csv" 2>/dev/null || echo 0)
+      [ "${b:-0}" -gt 0 ] || b=$c
+    fi
+    done_cycles=$((done_cycles + b))
+    sleep 1
+    heap=$(gc_heap_kb "$pid"); rss=$(kb "$pid" VmRSS)
+    emit "| $done_cycles | $client | $conns | $((SECONDS - started)) | $((b / chunk)) | $((rss / 1024)) | $heap | $(fds "$pid") |"
+    log "leak: $done_cycles cycles, rss ${rss}KB heap ${heap}KB"
+  done
+  local hwm; hwm=$(kb "$pid" VmHWM)
+  stop "$pid"
+  emit
+  emit "After $done_cycles cycles: RSS $(awk -v a="$rss" -v b="$rss0" 'BEGIN{printf "%+.1f %%", (a - b) * 100 / b}') vs the baseline, managed heap $(awk -v a="$heap" -v b="$heap0" 'BEGIN{ if (b + 0 > 0) printf "%+.1f %%", (a - b) * 100 / b; else print "n/a" }') (target: both within ±10 %); peak RSS $((hwm / 1024)) MB."
+  emit
+}
+
+for s in "${scenarios[@]}"; do "$s"; done
+log "results: $out"
+cat "$out"
