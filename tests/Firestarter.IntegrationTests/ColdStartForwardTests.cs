@@ -99,7 +99,9 @@ public sealed class ColdStartForwardTests
         Assert.False(await DispatchAsync(client, Key.Default, "run_slow"));
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
         await release.CancelAsync();
-        Assert.Single(backend.Requests);
+        // Never twice: the forward may have reached the backend. (On a loaded machine the timeout can even end
+        // the forward before the backend has read the request, so none is allowed too.)
+        Assert.InRange(backend.Requests.Count, 0, 1);
     }
 
     [Theory]

@@ -34,7 +34,10 @@ public sealed class BrokerFactory : WebApplicationFactory<Program>
         _services = services;
         if (kestrel)
         {
-            UseKestrel(0);
+            // Not UseKestrel(0): that rewrites the server's addresses after the app has started binding, a race
+            // that fails now and then (dotnet/aspnetcore#67714). A port-0 URL in the host's settings does the same.
+            UseKestrel();
+            _settings.TryAdd(WebHostDefaults.ServerUrlsKey, "http://127.0.0.1:0");
         }
     }
 
