@@ -1,3 +1,6 @@
+using Firestarter.Limits;
+using Firestarter.Security;
+
 namespace Firestarter;
 
 /// <summary>
@@ -60,6 +63,15 @@ public sealed class FirestarterOptions
 
     /// <summary>What happens to a dispatch that finds no waiting controller.</summary>
     public ColdStartOptions ColdStart { get; set; } = new();
+
+    /// <summary>Who may park controllers and who may dispatch: deployment tokens and dispatch API keys.</summary>
+    public SecurityOptions Security { get; set; } = new();
+
+    /// <summary>How many controllers the broker holds, in total and per key.</summary>
+    public LimitsOptions Limits { get; set; } = new();
+
+    /// <summary>Requests per second per client address on the connect and dispatch routes.</summary>
+    public RateLimitsOptions RateLimits { get; set; } = new();
 
     /// <summary>The server-side poll limit in effect: <see cref="MaxPollDuration"/> or twice the connection timeout.</summary>
     internal TimeSpan EffectiveMaxPollDuration => MaxPollDuration ?? ConnectionTimeout * 2;
