@@ -24,6 +24,15 @@ public sealed class RestartTests
         };
 
     [Fact]
+    public async Task The_shutdown_timeout_is_read_from_configuration()
+    {
+        await using var broker = new BrokerFactory(new Dictionary<string, string?> { ["ShutdownTimeoutSeconds"] = "7" }, kestrel: false);
+        broker.Start();
+        var host = (Microsoft.Extensions.Options.IOptions<Microsoft.Extensions.Hosting.HostOptions>)broker.Services.GetService(typeof(Microsoft.Extensions.Options.IOptions<Microsoft.Extensions.Hosting.HostOptions>))!;
+        Assert.Equal(TimeSpan.FromSeconds(7), host.Value.ShutdownTimeout);
+    }
+
+    [Fact]
     public async Task Sigterm_with_a_thousand_parked_controllers_and_dispatches_in_flight_loses_nothing_and_a_successor_serves_them()
     {
         Assert.True(OperatingSystem.IsLinux(), "Sends SIGTERM with kill(1); the broker runs on Linux.");
