@@ -64,8 +64,10 @@ $LT --Target "$TARGET" --Role controllers --Controllers "$FIXED" --Duration $(( 
 echo idle >"$OUT/phase"
 sleep $(( 3 * SAMPLE_SECONDS ))
 
-kill -INT $COLLECTOR; wait $COLLECTOR 2>/dev/null || true
+# dotnet-counters, not on a terminal, ignores SIGINT until its target exits: stop the host first.
+kill -INT $COLLECTOR 2>/dev/null || true
 kill -TERM $HOST; wait $HOST 2>/dev/null || true
+wait $COLLECTOR 2>/dev/null || true
 wait $SAMPLER 2>/dev/null || true
 trap - EXIT
 python3 "$(dirname "$0")/summarize.py" "$OUT" | tee "$OUT/summary.txt"
