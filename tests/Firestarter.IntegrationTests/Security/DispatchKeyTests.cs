@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Firestarter.IntegrationTests.Infrastructure;
 using static Firestarter.IntegrationTests.Infrastructure.WarmStart;
 
@@ -81,6 +83,36 @@ public sealed class DispatchKeyTests
         Assert.True(await DispatchAsync(client, key, "run_authorized"));
         using var response = await poll;
         Assert.Equal("run_authorized", RunIdOf(await response.Content.ReadAsStringAsync()));
+    }
+
+    [Theory]
+    [InlineData(false, 1)]
+    [InlineData(true, 0)]
+    public async Task The_host_warns_at_start_when_dispatch_is_open(bool withKeys, int warnings)
+    {
+        var capture = new CapturingLoggerProvider();
+        await using var broker = new BrokerFactory(withKeys ? Settings() : null, services => services.AddSingleton<ILoggerProvider>(capture), kestrel: false);
+        broker.Start();
+        Assert.Equal(warnings, capture.Events.Count(e => e.Id == 605 && e.Level == LogLevel.Warning));
+    }
+
+    private sealed class CapturingLoggerProvider : ILoggerProvider, ILogger
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<(EventId Id, LogLevel Level)> Events { get; } = new();
+
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Events.Enqueue((eventId, logLevel));
+
+        public void Dispose()
+        {
+        }
     }
 
     [Fact]
