@@ -34,13 +34,13 @@ internal static class EventIds
     // 5xx: routing and configuration
     public const int RouteBound = 500;
 
-    // 6xx: security and limits
-    public const int TokenRefused = 600;
-    public const int BareIdRefused = 601;
-    public const int TokenAcceptedUnverified = 602;
-    public const int BareIdAccepted = 603;
-    public const int DispatchUnauthorized = 604;
-    public const int DispatchOpen = 605;
-    public const int ParkLimitReached = 606;
-    public const int RateLimited = 607;
+    // 7xx: security and limits
+    public const int TokenRefused = 700;
+    public const int BareIdRefused = 701;
+    public const int TokenAcceptedUnverified = 702;
+    public const int BareIdAccepted = 703;
+    public const int DispatchUnauthorized = 704;
+    public const int DispatchOpen = 705;
+    public const int ParkLimitReached = 706;
+    public const int RateLimited = 707;
 }

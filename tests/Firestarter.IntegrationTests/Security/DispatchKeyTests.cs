@@ -93,7 +93,7 @@ public sealed class DispatchKeyTests
         var capture = new CapturingLoggerProvider();
         await using var broker = new BrokerFactory(withKeys ? Settings() : null, services => services.AddSingleton<ILoggerProvider>(capture), kestrel: false);
         broker.Start();
-        Assert.Equal(warnings, capture.Events.Count(e => e.Id == 605 && e.Level == LogLevel.Warning));
+        Assert.Equal(warnings, capture.Events.Count(e => e.Id == 705 && e.Level == LogLevel.Warning));
     }
 
     private sealed class CapturingLoggerProvider : ILoggerProvider, ILogger
