@@ -1,3 +1,6 @@
+using Firestarter.Limits;
+using Firestarter.Security;
+
 namespace Firestarter;
 
 /// <summary>
@@ -65,6 +68,15 @@ public sealed class FirestarterOptions
 
     /// <summary>Where and to whom the admin endpoints (health, status, metrics) answer.</summary>
     public Operations.FirestarterOperationsOptions Operations { get; set; } = new();
+
+    /// <summary>Who may park controllers and who may dispatch: deployment tokens and dispatch API keys.</summary>
+    public SecurityOptions Security { get; set; } = new();
+
+    /// <summary>How many controllers the broker holds, in total and per key.</summary>
+    public LimitsOptions Limits { get; set; } = new();
+
+    /// <summary>Requests per second per client address on the connect and dispatch routes.</summary>
+    public RateLimitsOptions RateLimits { get; set; } = new();
 
     /// <summary>The server-side poll limit in effect: <see cref="MaxPollDuration"/> or twice the connection timeout.</summary>
     internal TimeSpan EffectiveMaxPollDuration => MaxPollDuration ?? ConnectionTimeout * 2;

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text;
+using Firestarter.Security;
 using Microsoft.Extensions.Options;
 
 namespace Firestarter;
@@ -79,7 +81,80 @@ internal sealed class FirestarterOptionsValidator : IValidateOptions<Firestarter
             InRange(failures, $"{S}:ColdStart:MaxResponseBodySize", cold.MaxResponseBodySize, 64, 16 * 1024 * 1024);
         }
 
+        ValidateSecurity(failures, options.Security);
+        ValidateLimits(failures, options);
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateSecurity(List<string> failures, SecurityOptions? security)
+    {
+        if (security?.DeploymentTokens is not { } tokens || security.DispatchApiKeys is null)
+        {
+            failures.Add($"{S}:Security, its DeploymentTokens and DispatchApiKeys must not be null.");
+            return;
+        }
+
+        const string T = $"{S}:Security:DeploymentTokens";
+        if (!Enum.IsDefined(tokens.Enforcement))
+        {
+            failures.Add($"{T}:Enforcement must be Disabled, Log or Enforce.");
+        }
+        else if (tokens.Enforcement != TokenEnforcement.Disabled)
+        {
+            // HS256 with Microsoft.IdentityModel needs a key of at least 256 bits.
+            if (string.IsNullOrEmpty(tokens.Secret))
+            {
+                failures.Add($"{T}:Secret (or {DeploymentTokenOptions.SecretEnvironmentVariable}) is required when {T}:Enforcement is {tokens.Enforcement}.");
+            }
+            else if (Encoding.UTF8.GetByteCount(tokens.Secret) < 32)
+            {
+                failures.Add($"{T}:Secret (or {DeploymentTokenOptions.SecretEnvironmentVariable}) must be at least 32 bytes for HS256.");
+            }
+
+            if (string.IsNullOrWhiteSpace(tokens.Issuer))
+            {
+                failures.Add($"{T}:Issuer must not be empty.");
+            }
+
+            if (string.IsNullOrWhiteSpace(tokens.Audience))
+            {
+                failures.Add($"{T}:Audience must not be empty.");
+            }
+        }
+
+        if (tokens.ClockSkew < TimeSpan.Zero || tokens.ClockSkew > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{T}:ClockSkew must be between 00:00:00 and 01:00:00 (was {tokens.ClockSkew}).");
+        }
+
+        for (var i = 0; i < security.DispatchApiKeys.Count; i++)
+        {
+            // Short keys can be guessed; whitespace around a key would never match what a client sends.
+            if (security.DispatchApiKeys[i] is not { Length: >= 16 } key || key.Trim().Length != key.Length)
+            {
+                failures.Add($"{S}:Security:DispatchApiKeys:{i} must be at least 16 characters without surrounding whitespace.");
+            }
+        }
+    }
+
+    private static void ValidateLimits(List<string> failures, FirestarterOptions options)
+    {
+        if (options.Limits is not { } limits || options.RateLimits?.Connect is null || options.RateLimits.Dispatch is null)
+        {
+            failures.Add($"{S}:Limits and {S}:RateLimits (Connect, Dispatch) must not be null.");
+            return;
+        }
+
+        InRange(failures, $"{S}:Limits:MaxParked", limits.MaxParked, 0, int.MaxValue);
+        InRange(failures, $"{S}:Limits:MaxParkedPerKey", limits.MaxParkedPerKey, 0, int.MaxValue);
+        if (limits.RetryAfter < TimeSpan.FromSeconds(1) || limits.RetryAfter > TimeSpan.FromDays(1))
+        {
+            failures.Add($"{S}:Limits:RetryAfter must be between 00:00:01 and 1.00:00:00 (was {limits.RetryAfter}).");
+        }
+
+        InRange(failures, $"{S}:RateLimits:Connect:PermitsPerSecond", options.RateLimits.Connect.PermitsPerSecond, 0, 1_000_000);
+        InRange(failures, $"{S}:RateLimits:Dispatch:PermitsPerSecond", options.RateLimits.Dispatch.PermitsPerSecond, 0, 1_000_000);
     }
 
     private static void Positive(List<string> failures, string key, TimeSpan value)

@@ -3,15 +3,20 @@ using Firestarter.Diagnostics;
 using Firestarter.Dispatching;
 using Firestarter.Health;
 using Firestarter.Lifetime;
+using Firestarter.Limits;
 using Firestarter.Matching;
 using Firestarter.Operations;
 using Firestarter.Polling;
 using Firestarter.Protocol;
 using Firestarter.Routing;
 using Firestarter.Status;
+using Firestarter.Security;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Configuration;
 
@@ -31,7 +36,9 @@ public static class FirestarterServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configuration);
         var section = configuration.GetSection(Firestarter.FirestarterOptions.SectionName);
         // Unknown keys are errors, so that a misspelt option stops the host instead of being ignored.
-        services.AddOptions<Firestarter.FirestarterOptions>().Bind(section, binder => binder.ErrorOnUnknownConfiguration = true);
+        services.AddOptions<Firestarter.FirestarterOptions>().Bind(section, binder => binder.ErrorOnUnknownConfiguration = true)
+            // The platform's own name for the secret, so a broker beside the supervisor can share its environment.
+            .PostConfigure(options => options.Security.DeploymentTokens.Secret ??= configuration[DeploymentTokenOptions.SecretEnvironmentVariable]);
         return services.AddFirestarterCore();
     }
 
@@ -43,6 +50,8 @@ public static class FirestarterServiceCollectionExtensions
         {
             options.Configure(configure);
         }
+
+        options.PostConfigure(o => o.Security.DeploymentTokens.Secret ??= Environment.GetEnvironmentVariable(DeploymentTokenOptions.SecretEnvironmentVariable));
 
         return services.AddFirestarterCore();
     }
@@ -73,6 +82,12 @@ public static class FirestarterServiceCollectionExtensions
         services.AddSingleton(sp => new WarmPool(sp.GetRequiredService<IOptions<Firestarter.FirestarterOptions>>().Value.Selection));
         services.AddSingleton<DeploymentIdentityResolver>();
         services.AddSingleton<FirestarterMetrics>();
+        services.AddSingleton<DispatchAuthorization>();
+        services.AddSingleton<ParkingLimits>();
+        services.AddHostedService<SecurityStartupCheck>();
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<Firestarter.FirestarterOptions>, ILoggerFactory>(
+            (limiter, firestarter, loggers) => ClientRateLimiting.AddPolicies(limiter, firestarter.Value.RateLimits, loggers));
         services.AddSingleton<ConnectHandler>();
         services.AddSingleton<PollHandler>();
         services.AddSingleton<DispatchHandler>();

@@ -10,12 +10,20 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     ContentRootPath = AppContext.BaseDirectory,
 });
 
-builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+builder.WebHost.ConfigureKestrel(kestrel =>
+{
+    kestrel.AddServerHeader = false;
+    // Kestrel reads its endpoints from the "Kestrel" section but not its limits: bind those too, so header sizes
+    // and counts (431 beyond them) are set in appsettings.json.
+    builder.Configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits);
+});
 builder.Services.AddFirestarter(builder.Configuration);
 builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
 builder.AddTelemetry();
 
 var app = builder.Build();
+// Applies the routes' RateLimiterPolicy (Firestarter:RateLimits); routing runs first, so the route is known here.
+app.UseRateLimiter();
 // Admin endpoints (health, status, the status page, Prometheus' /metrics): on Firestarter:Operations:Port if set.
 app.MapFirestarterOperations();
 app.MapPrometheusScrapingEndpoint("/metrics", meterProvider: null, configureBranchedPipeline: branch => branch.UseFirestarterAdminAccess(), optionsName: null);

@@ -125,6 +125,24 @@ public sealed class ColdStartForwardTests
     }
 
     [Fact]
+    public async Task A_backend_that_reads_the_request_then_resets_before_answering_gets_exactly_one_attempt()
+    {
+        // The request may have been acted on: forwarding it again could start the run twice.
+        await using var backend = await StubBackend.StartAsync(context =>
+        {
+            context.Abort();
+            return Task.CompletedTask;
+        });
+        await using var broker = ForwardingBroker(backend.Address, new() { ["Firestarter:ColdStart:MaxRetryAttempts"] = "3" });
+        using var client = ClientFor(broker);
+
+        using var response = await client.SendAsync(Dispatch(DispatchBody(Message(Key.Default, "run_read_then_reset"))));
+
+        Assert.False(await ReadDidWarmStartAsync(response));
+        Assert.Single(backend.Requests);
+    }
+
+    [Fact]
     public async Task A_backend_that_resets_mid_answer_yields_false_and_is_not_retried()
     {
         await using var backend = await StubBackend.StartAsync(async context =>

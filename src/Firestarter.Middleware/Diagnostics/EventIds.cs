@@ -36,4 +36,14 @@ internal static class EventIds
 
     // 6xx: operations (admin endpoints)
     public const int OperationsMapped = 600;
+
+    // 7xx: security and limits
+    public const int TokenRefused = 700;
+    public const int BareIdRefused = 701;
+    public const int TokenAcceptedUnverified = 702;
+    public const int BareIdAccepted = 703;
+    public const int DispatchUnauthorized = 704;
+    public const int DispatchOpen = 705;
+    public const int ParkLimitReached = 706;
+    public const int RateLimited = 707;
 }

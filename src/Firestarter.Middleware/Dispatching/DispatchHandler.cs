@@ -2,6 +2,7 @@ using Firestarter.ColdStart;
 using Firestarter.Diagnostics;
 using Firestarter.Matching;
 using Firestarter.Protocol;
+using Firestarter.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -17,6 +18,7 @@ internal sealed partial class DispatchHandler
 {
     private readonly WarmPool _pool;
     private readonly ColdStartPath _coldStart;
+    private readonly DispatchAuthorization _authorization;
     private readonly FirestarterMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -27,6 +29,7 @@ internal sealed partial class DispatchHandler
     public DispatchHandler(
         WarmPool pool,
         ColdStartPath coldStart,
+        DispatchAuthorization authorization,
         FirestarterMetrics metrics,
         TimeProvider time,
         IOptions<FirestarterOptions> options,
@@ -34,6 +37,7 @@ internal sealed partial class DispatchHandler
     {
         _pool = pool;
         _coldStart = coldStart;
+        _authorization = authorization;
         _metrics = metrics;
         _time = time;
         _logger = logger;
@@ -45,6 +49,13 @@ internal sealed partial class DispatchHandler
     public async Task HandleAsync(HttpContext context, RequestDelegate next)
     {
         var started = _time.GetTimestamp();
+        // Before the body is read: an unauthorized dispatch costs nothing and never reaches the cold-start backend.
+        if (_authorization.Check(context) is { } unauthorized)
+        {
+            await RejectAsync(context, unauthorized, started);
+            return;
+        }
+
         var (body, problem) = await DispatchBody.ReadAsync(context, _maxBodySize);
         if (body is null)
         {

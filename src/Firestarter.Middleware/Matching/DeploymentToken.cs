@@ -108,5 +108,11 @@ internal static class DeploymentToken
             problem = "The deployment token's payload is not valid JSON.";
             return false;
         }
+        catch (InvalidOperationException)
+        {
+            // Comparing a property name that escapes a lone surrogate ("\ud800") throws rather than answering false.
+            problem = "The deployment token's payload has a property name that is not valid UTF-16 text.";
+            return false;
+        }
     }
 }

@@ -1,4 +1,5 @@
 using Firestarter.Diagnostics;
+using Firestarter.Limits;
 using Firestarter.Matching;
 using Firestarter.Protocol;
 using Microsoft.AspNetCore.Http;
@@ -21,6 +22,7 @@ internal sealed partial class PollHandler
 {
     private readonly WarmPool _pool;
     private readonly DeploymentIdentityResolver _identities;
+    private readonly ParkingLimits _limits;
     private readonly FirestarterMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -30,6 +32,7 @@ internal sealed partial class PollHandler
     public PollHandler(
         WarmPool pool,
         DeploymentIdentityResolver identities,
+        ParkingLimits limits,
         FirestarterMetrics metrics,
         TimeProvider time,
         IOptions<FirestarterOptions> options,
@@ -37,6 +40,7 @@ internal sealed partial class PollHandler
     {
         _pool = pool;
         _identities = identities;
+        _limits = limits;
         _metrics = metrics;
         _time = time;
         _logger = logger;
@@ -56,6 +60,14 @@ internal sealed partial class PollHandler
         if (PollHeadersReader.TryReadKey(context.Request.Headers, _identities, out var key) is { } problem)
         {
             await RejectAsync(context, problem);
+            return;
+        }
+
+        // Held until the poll ends, whatever the outcome.
+        using var slot = _limits.TryTake(context, key, out var overLimit);
+        if (slot is null)
+        {
+            await RejectAsync(context, overLimit!);
             return;
         }
 

@@ -46,6 +46,11 @@ internal static class DispatchMessageReader
                 ? $"The body is nested deeper than {maxDepth} levels."
                 : $"The body is not valid JSON: {ex.Message}";
         }
+        catch (InvalidOperationException)
+        {
+            // Comparing a property name that escapes a lone surrogate ("\ud800") throws rather than answering false.
+            problem = "The body has a property name that is not valid UTF-16 text.";
+        }
 
         return problem is null;
     }

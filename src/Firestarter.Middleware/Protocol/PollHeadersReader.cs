@@ -32,9 +32,9 @@ internal static class PollHeadersReader
             return Problem.BadHeader($"Header '{WarmStartHeaders.MachineMemory}' must be a finite, non-negative number (was '{Shorten(memoryText)}').");
         }
 
-        if (!identities.TryResolve(deploymentHeader, out var deployment, out var detail))
+        if (!identities.TryResolve(deploymentHeader, out var deployment, out var identityProblem))
         {
-            return Problem.BadHeader($"Header '{WarmStartHeaders.DeploymentId}': {detail}");
+            return identityProblem;
         }
 
         key = new MatchKey(deployment, version, cpu, memory);

@@ -23,7 +23,7 @@ public class DispatchHandlerTests
             var wrapped = Microsoft.Extensions.Options.Options.Create(options ?? new FirestarterOptions());
             Recorder = new MetricsRecorder(Pool);
             var coldStart = new ColdStartPath(wrapped, new ColdStartForwarder(wrapped, Time, NullLogger<ColdStartForwarder>.Instance));
-            Handler = new DispatchHandler(Pool, coldStart, Recorder.Metrics, Time, wrapped, NullLogger<DispatchHandler>.Instance);
+            Handler = new DispatchHandler(Pool, coldStart, new Firestarter.Security.DispatchAuthorization(wrapped, NullLogger<Firestarter.Security.DispatchAuthorization>.Instance), Recorder.Metrics, Time, wrapped, NullLogger<DispatchHandler>.Instance);
         }
 
         public WarmPool Pool { get; } = new(SelectionOrder.NewestFirst);

@@ -207,4 +207,11 @@ public class DeploymentTokenTests
         Assert.False(DeploymentToken.TryReadDeploymentClaim(token, out _, out var problem));
         Assert.NotNull(problem);
     }
+
+    [Fact]
+    public void A_payload_property_name_escaping_a_lone_surrogate_is_refused_not_thrown()
+    {
+        Assert.False(DeploymentToken.TryReadDeploymentClaim(Tokens.WithPayload("""{"deploy\ud800ment":1,"deployment":"d"}"""), out _, out var problem));
+        Assert.Contains("not valid UTF-16", problem, StringComparison.Ordinal);
+    }
 }

@@ -20,12 +20,14 @@ public class PollHandlerTests
         public Harness(bool enabled = true)
         {
             Recorder = new MetricsRecorder(Pool);
+            var options = Microsoft.Extensions.Options.Options.Create(new FirestarterOptions { Enabled = enabled });
             Handler = new PollHandler(
                 Pool,
                 new DeploymentIdentityResolver(),
+                new Firestarter.Limits.ParkingLimits(options, NullLogger<Firestarter.Limits.ParkingLimits>.Instance),
                 Recorder.Metrics,
                 Time,
-                Microsoft.Extensions.Options.Options.Create(new FirestarterOptions { Enabled = enabled }),
+                options,
                 NullLogger<PollHandler>.Instance);
         }
 

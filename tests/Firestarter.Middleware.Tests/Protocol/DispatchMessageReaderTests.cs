@@ -591,4 +591,13 @@ public class DispatchMessageReaderTests
 
         Refuse(body);
     }
+
+    [Theory]
+    [InlineData("""{"dequeuedMessage":{"deploy\ud800ment":{"friendlyId":"d"}}}""")]
+    [InlineData("""{"d\ud800equeuedMessage":{}}""")]
+    public void A_property_name_escaping_a_lone_surrogate_is_refused_not_thrown(string json)
+    {
+        // Found by the fuzz test: comparing such a name throws InvalidOperationException.
+        Assert.Contains("not valid UTF-16", Refuse(json), StringComparison.Ordinal);
+    }
 }

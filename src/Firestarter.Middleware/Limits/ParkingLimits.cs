@@ -1,0 +1,151 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Firestarter.Diagnostics;
+using Firestarter.Matching;
+using Firestarter.Protocol;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace Firestarter.Limits;
+
+/// <summary>
+/// Caps how many polls are held, in total and per match key (<see cref="LimitsOptions"/>): a poll takes a slot
+/// before it parks and gives it back when it ends, whatever the outcome.
+/// </summary>
+/// <remarks>
+/// Kept beside the pool rather than in it, so the pool stays a matcher. Slots are counted exactly (a burst of polls
+/// cannot overshoot), and per-key counters are dropped when they reach zero, so keys that come and go leave nothing
+/// behind. With no limit configured, taking a slot is a field test.
+/// </remarks>
+internal sealed partial class ParkingLimits
+{
+    private readonly int _maxParked;
+    private readonly int _maxPerKey;
+    private readonly string _retryAfter;
+    private readonly ConcurrentDictionary<MatchKey, KeyCount> _perKey = new();
+    private readonly ILogger _logger;
+    private int _parked;
+
+    public ParkingLimits(IOptions<FirestarterOptions> options, ILogger<ParkingLimits> logger)
+    {
+        var limits = options.Value.Limits;
+        _maxParked = limits.MaxParked;
+        _maxPerKey = limits.MaxParkedPerKey;
+        _retryAfter = Math.Max(1, (long)Math.Ceiling(limits.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        _logger = logger;
+    }
+
+    /// <summary>Slots taken right now (0 when no limit is configured).</summary>
+    public int Taken => Volatile.Read(ref _parked);
+
+    /// <summary>
+    /// Takes a slot for a poll under <paramref name="key"/>; dispose it when the poll ends. Returns null, having set
+    /// <c>Retry-After</c> and <paramref name="problem"/> (a 503), when a limit is reached.
+    /// </summary>
+    public Slot? TryTake(HttpContext context, in MatchKey key, out Problem? problem)
+    {
+        problem = null;
+        if (_maxParked == 0 && _maxPerKey == 0)
+        {
+            return Slot.Unlimited;
+        }
+
+        if (Interlocked.Increment(ref _parked) > _maxParked && _maxParked > 0)
+        {
+            Interlocked.Decrement(ref _parked);
+            problem = Refuse(context, key, $"The broker holds its limit of {_maxParked} controllers (Firestarter:Limits:MaxParked).");
+            return null;
+        }
+
+        if (_maxPerKey == 0)
+        {
+            return new Slot(this, null);
+        }
+
+        while (true)
+        {
+            var count = _perKey.GetOrAdd(key, static _ => new KeyCount());
+            lock (count)
+            {
+                if (count.Retired)
+                {
+                    // Dropped at zero between our lookup and our lock: take a fresh one.
+                    continue;
+                }
+
+                if (count.Value >= _maxPerKey)
+                {
+                    Interlocked.Decrement(ref _parked);
+                    problem = Refuse(context, key, $"The broker holds its limit of {_maxPerKey} controllers for this key (Firestarter:Limits:MaxParkedPerKey).");
+                    return null;
+                }
+
+                count.Value++;
+                return new Slot(this, (key, count));
+            }
+        }
+    }
+
+    private void Release((MatchKey Key, KeyCount Count)? perKey)
+    {
+        Interlocked.Decrement(ref _parked);
+        if (perKey is not var (key, count))
+        {
+            return;
+        }
+
+        lock (count)
+        {
+            if (--count.Value == 0)
+            {
+                count.Retired = true;
+                _perKey.TryRemove(new KeyValuePair<MatchKey, KeyCount>(key, count));
+            }
+        }
+    }
+
+    private Problem Refuse(HttpContext context, in MatchKey key, string detail)
+    {
+        Log.LimitReached(_logger, key, detail);
+        context.Response.Headers[HeaderNames.RetryAfter] = _retryAfter;
+        return new Problem(StatusCodes.Status503ServiceUnavailable, "too-many-controllers", "The broker holds as many controllers as it may.", detail);
+    }
+
+    /// <summary>A taken slot; disposing it gives it back (once).</summary>
+    internal sealed class Slot : IDisposable
+    {
+        public static readonly Slot Unlimited = new(null, null);
+
+        private readonly ParkingLimits? _owner;
+        private readonly (MatchKey Key, KeyCount Count)? _perKey;
+        private int _released;
+
+        public Slot(ParkingLimits? owner, (MatchKey Key, KeyCount Count)? perKey)
+        {
+            _owner = owner;
+            _perKey = perKey;
+        }
+
+        public void Dispose()
+        {
+            if (_owner is not null && Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                _owner.Release(_perKey);
+            }
+        }
+    }
+
+    internal sealed class KeyCount
+    {
+        public int Value;
+        public bool Retired;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = EventIds.ParkLimitReached, Level = LogLevel.Debug, Message = "Poll under {Key} refused with 503: {Detail}")]
+        public static partial void LimitReached(ILogger logger, MatchKey key, string detail);
+    }
+}
