@@ -90,12 +90,7 @@ internal static class DeploymentToken
                     return false;
                 }
 
-                if (!Protocol.DispatchMessageReader.TryGetText(ref reader, out deployment))
-                {
-                    problem = "The deployment token's 'deployment' claim is not valid UTF-8 text.";
-                    return false;
-                }
-
+                deployment = reader.GetString()!;
                 problem = null;
                 return true;
             }
@@ -110,8 +105,9 @@ internal static class DeploymentToken
         }
         catch (InvalidOperationException)
         {
-            // Comparing a property name that escapes a lone surrogate ("\ud800") throws rather than answering false.
-            problem = "The deployment token's payload has a property name that is not valid UTF-16 text.";
+            // Text the reader accepted as JSON but cannot decode (invalid UTF-8, an escaped lone surrogate such as
+            // "\ud800"), met in the claim's value or while comparing a property name, throws rather than failing.
+            problem = "The deployment token's payload has text that is not valid UTF-16 text (invalid UTF-8 or a lone surrogate).";
             return false;
         }
     }

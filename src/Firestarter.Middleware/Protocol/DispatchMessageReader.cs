@@ -286,7 +286,7 @@ internal static class DispatchMessageReader
     /// Decodes the current string token. <see cref="Utf8JsonReader.GetString"/> validates the text only when it
     /// decodes it, and then throws <see cref="InvalidOperationException"/>, not <see cref="JsonException"/>.
     /// </summary>
-    internal static bool TryGetText(ref Utf8JsonReader reader, out string text)
+    private static bool TryGetText(ref Utf8JsonReader reader, out string text)
     {
         try
         {
