@@ -16,7 +16,9 @@ namespace Firestarter.Protocol;
 /// </remarks>
 internal static class DispatchMessageReader
 {
-    private const string Root = "dequeuedMessage";
+    // Property names are compared as UTF-8 literals: the string overload of ValueTextEquals transcodes its argument
+    // on every call, which was a fifth of this reader's time per dispatch.
+    private static ReadOnlySpan<byte> Root => "dequeuedMessage"u8;
 
     /// <summary>Reads <paramref name="body"/>. On failure, <paramref name="problem"/> says what is wrong, for a 400.</summary>
     public static bool TryRead(ReadOnlySpan<byte> body, int maxDepth, out DispatchMessage message, out string? problem)
@@ -150,15 +152,15 @@ internal static class DispatchMessageReader
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             string? problem = null;
-            if (reader.ValueTextEquals("deployment"))
+            if (reader.ValueTextEquals("deployment"u8))
             {
                 problem = ReadObject(ref reader, ref fields, ref fields.SeenDeployment, "dequeuedMessage.deployment", ReadDeployment);
             }
-            else if (reader.ValueTextEquals("backgroundWorker"))
+            else if (reader.ValueTextEquals("backgroundWorker"u8))
             {
                 problem = ReadObject(ref reader, ref fields, ref fields.SeenWorker, "dequeuedMessage.backgroundWorker", ReadWorker);
             }
-            else if (reader.ValueTextEquals("run"))
+            else if (reader.ValueTextEquals("run"u8))
             {
                 problem = ReadObject(ref reader, ref fields, ref fields.SeenRun, "dequeuedMessage.run", ReadRun);
             }
@@ -208,28 +210,28 @@ internal static class DispatchMessageReader
     }
 
     private static string? ReadDeployment(ref Utf8JsonReader reader, ref MessageFields fields) =>
-        reader.ValueTextEquals("friendlyId")
+        reader.ValueTextEquals("friendlyId"u8)
             ? ReadString(ref reader, ref fields.Deployment, "dequeuedMessage.deployment.friendlyId")
             : SkipValue(ref reader);
 
     private static string? ReadWorker(ref Utf8JsonReader reader, ref MessageFields fields) =>
-        reader.ValueTextEquals("version")
+        reader.ValueTextEquals("version"u8)
             ? ReadString(ref reader, ref fields.Version, "dequeuedMessage.backgroundWorker.version")
             : SkipValue(ref reader);
 
     private static string? ReadRun(ref Utf8JsonReader reader, ref MessageFields fields)
     {
-        if (reader.ValueTextEquals("machine"))
+        if (reader.ValueTextEquals("machine"u8))
         {
             return ReadObject(ref reader, ref fields, ref fields.SeenMachine, "dequeuedMessage.run.machine", ReadMachine);
         }
 
-        if (reader.ValueTextEquals("friendlyId"))
+        if (reader.ValueTextEquals("friendlyId"u8))
         {
             return ReadRunId(ref reader, ref fields.RunFriendlyId);
         }
 
-        if (reader.ValueTextEquals("id"))
+        if (reader.ValueTextEquals("id"u8))
         {
             return ReadRunId(ref reader, ref fields.RunInternalId);
         }
@@ -239,12 +241,12 @@ internal static class DispatchMessageReader
 
     private static string? ReadMachine(ref Utf8JsonReader reader, ref MessageFields fields)
     {
-        if (reader.ValueTextEquals("cpu"))
+        if (reader.ValueTextEquals("cpu"u8))
         {
             return ReadSize(ref reader, ref fields.Cpu, "dequeuedMessage.run.machine.cpu");
         }
 
-        if (reader.ValueTextEquals("memory"))
+        if (reader.ValueTextEquals("memory"u8))
         {
             return ReadSize(ref reader, ref fields.Memory, "dequeuedMessage.run.machine.memory");
         }
