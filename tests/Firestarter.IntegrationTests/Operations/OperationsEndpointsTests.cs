@@ -27,6 +27,10 @@ public sealed class OperationsEndpointsTests(BrokerFixture fixture) : IClassFixt
         var polls = await ParkAsync(client, key, 2);
         Assert.True(await DispatchAsync(client, key, "run_metrics_warm"));
         Assert.False(await DispatchAsync(client, NewKey("metrics_nobody"), "run_metrics_cold"));
+        using (var connect = await client.GetAsync("/connect"))
+        {
+            Assert.Equal(HttpStatusCode.OK, connect.StatusCode);
+        }
 
         using var response = await client.GetAsync("/metrics");
         var text = await response.Content.ReadAsStringAsync();
@@ -48,6 +52,9 @@ public sealed class OperationsEndpointsTests(BrokerFixture fixture) : IClassFixt
         }
 
         Assert.Contains($"deployment=\"{key.Deployment}\"", text, StringComparison.Ordinal);
+        // Polls and dispatches have their own durations; a held poll would swamp ASP.NET Core's request duration.
+        Assert.Contains("http_route=\"/connect\"", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("http_route=\"/warm-start\"", text, StringComparison.Ordinal);
         foreach (var poll in polls.Where(p => !p.IsCompleted))
         {
             Assert.True(await DispatchAsync(client, key, "run_metrics_release"));
