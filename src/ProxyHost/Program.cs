@@ -1,7 +1,9 @@
 // Firestarter's host: YARP in front of the task platform, with the warm-start broker as the first step of YARP's
 // proxy pipeline. Routes, clusters and broker options come from appsettings.json (at the repository root, copied
 // beside the executable).
+using Firestarter;
 using Firestarter.ProxyHost;
+using Microsoft.Extensions.Options;
 
 // Run socket completions on the socket engine's own threads instead of handing each one to the thread pool: with
 // Kestrel's inline scheduling (Firestarter:ConfirmDelivery) a request then runs start to finish without a thread
@@ -33,7 +35,14 @@ builder.AddTelemetry();
 
 var app = builder.Build();
 // Applies the routes' RateLimiterPolicy (Firestarter:RateLimits); routing runs first, so the route is known here.
-app.UseRateLimiter();
+// Only when a limit is on: with both off (the default) the policies are no-op limiters, and the middleware would
+// still take a lease from one for every dispatch, about 1.6 % of the broker's CPU per dispatch (bench/RESULTS.md).
+// The limits are read once at start, so this cannot miss a later change.
+if (app.Services.GetRequiredService<IOptions<FirestarterOptions>>().Value.RateLimits
+    is { Connect.PermitsPerSecond: > 0 } or { Dispatch.PermitsPerSecond: > 0 })
+{
+    app.UseRateLimiter();
+}
 // Admin endpoints (health, status, the status page, Prometheus' /metrics): on Firestarter:Operations:Port if set.
 app.MapFirestarterOperations();
 app.MapPrometheusScrapingEndpoint("/metrics", meterProvider: null, configureBranchedPipeline: branch => branch.UseFirestarterAdminAccess(), optionsName: null);
