@@ -22,7 +22,7 @@ port_base=${PORT_BASE:-17170}
 bun_dir=${BUN_DIR:-/tmp/firestarter-bench-bun}
 bun=$bun_dir/node_modules/.bin/bun
 counters=${DOTNET_COUNTERS:-$HOME/.dotnet/tools/dotnet-counters}
-trace=${DOTNET_TRACE:-$HOME/.dotnet/tools/dotnet-trace}
+gcdump=${DOTNET_GCDUMP:-$HOME/.dotnet/tools/dotnet-gcdump}
 publish=$tmp/ProxyHost
 lt_dll=$repo/bench/Firestarter.LoadTool/bin/Release/net10.0/Firestarter.LoadTool.dll
 
@@ -94,24 +94,18 @@ have_bun() {
   [ -x "$bun" ]
 }
 
-# Forces a full blocking GC in a .NET process (the GCHeapCollect keyword, as dotnet-gcdump does) and prints the
-# managed heap size after it, in KB (dotnet.gc.last_collection.heap.size), or "n/a".
+# The live managed heap of a .NET process in KB, after a full blocking GC: dotnet-gcdump induces one and reports the
+# heap's total ("N  GC Heap bytes"); it works on the Native AOT executable too. (The GCHeapCollect keyword through
+# dotnet-trace, with the heap-size counter read after it, does not: on Native AOT it induces no GC, and the counter
+# then shows the last gen0 collection's heap, gen2 garbage included.) Prints n/a without dotnet-gcdump.
 gc_heap_kb() {
-  local pid=$1 f=$tmp/gc-$pid
-  if [ -x "$trace" ]; then
-    timeout 30 "$trace" collect -p "$pid" --providers 'Microsoft-Windows-DotNETRuntime:0x800000:4' \
-      --duration 00:00:00:02 -o "$f.nettrace" >/dev/null 2>&1 || true
-    rm -f "$f.nettrace"
-  fi
-  if [ -x "$counters" ]; then
-    rm -f "$f.csv"
-    timeout 30 "$counters" collect -p "$pid" --counters 'System.Runtime[dotnet.gc.last_collection.heap.size]' \
-      --refresh-interval 1 --duration 00:00:00:03 --format csv -o "$f.csv" >/dev/null 2>&1 || true
-    # Sum the generations of the last sample (the metric has one series per generation).
-    if [ -s "$f.csv" ]; then
-      awk -F, 'NR > 1 && $0 ~ /heap.size/ {t = $1; v[$0 ~ /gen0/ ? 0 : $0 ~ /gen1/ ? 1 : $0 ~ /gen2/ ? 2 : $0 ~ /loh/ ? 3 : 4] = $NF}
-        END {s = 0; n = 0; for (g in v) {s += v[g]; n++} if (n) printf "%d", s / 1024; else print "n/a"}' "$f.csv"
-      rm -f "$f.csv"
+  local pid=$1 f=$tmp/gc-$pid.gcdump
+  if [ -x "$gcdump" ]; then
+    rm -f "$f"
+    timeout 60 "$gcdump" collect -p "$pid" -o "$f" >/dev/null 2>&1 || true
+    if [ -s "$f" ]; then
+      "$gcdump" report "$f" 2>/dev/null | awk '/GC Heap bytes/ {gsub(",", "", $1); printf "%d", $1 / 1024; found = 1; exit} END {if (!found) print "n/a"}'
+      rm -f "$f"
       return
     fi
   fi
@@ -271,7 +265,7 @@ leak() {
   log "leak: $target park-then-abort cycles"
   emit "## Leak: $target park-then-abort cycles"
   emit
-  emit "One broker; a load-tool process with $n controllers that abandon every poll (\`--AbortRate 1 --AbortMaxDelayMs $delay\`: park, then close the connection) and no dispatchers, in ${chunk}s chunks until the broker has counted $target park-then-abort cycles (polls that parked and ended \`aborted\` in its \`firestarter.polls\` counter, read with dotnet-counters; without dotnet-counters, the polls the clients aborted, some of which never reached the broker). A client aborts a poll 0..${delay} ms after sending it by closing its connection, and the next poll opens a new one. The baseline is taken after a first ${chunk}s chunk, not counted, so that it includes what the first cycles allocate once (JIT, pools, buckets). After each chunk: a forced full GC (dotnet-trace, GCHeapCollect keyword), then the managed heap (dotnet-counters, dotnet.gc.last_collection.heap.size) and RSS."
+  emit "One broker; a load-tool process with $n controllers that abandon every poll (\`--AbortRate 1 --AbortMaxDelayMs $delay\`: park, then close the connection) and no dispatchers, in ${chunk}s chunks until the broker has counted $target park-then-abort cycles (polls that parked and ended \`aborted\` in its \`firestarter.polls\` counter, read with dotnet-counters; without dotnet-counters, the polls the clients aborted, some of which never reached the broker). A client aborts a poll 0..${delay} ms after sending it by closing its connection, and the next poll opens a new one. The baseline is taken after a first ${chunk}s chunk, not counted, so that it includes what the first cycles allocate once (JIT, pools, buckets). After each chunk: the live managed heap after a full GC (dotnet-gcdump induces the GC and reports the heap's total), then RSS."
   emit
   start_server broker "$port"
   local pid=$server_pid
