@@ -65,12 +65,13 @@ internal sealed class FirestarterMetrics
 
     public void PollEnded(string outcome) => _polls.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 
-    public void Dispatched(string outcome, TimeSpan duration)
+    /// <summary>Records an answered dispatch; <paramref name="answeredAt"/> is the timestamp its duration ended at.</summary>
+    public void Dispatched(string outcome, TimeSpan duration, long answeredAt)
     {
         var tag = new KeyValuePair<string, object?>("outcome", outcome);
         _dispatches.Add(1, tag);
         _dispatchDuration.Record(duration.TotalSeconds, tag);
-        _windows?.Record(outcome, duration);
+        _windows?.Record(outcome, duration, answeredAt);
     }
 
     public void Handoff(string outcome) => _handoffs.Add(1, new KeyValuePair<string, object?>("outcome", outcome));

@@ -124,7 +124,7 @@ internal sealed partial class DispatchHandler
 
     private void Complete(string outcome, long started, DispatchBody body, DispatchMessage message)
     {
-        _metrics.Dispatched(outcome, _time.GetElapsedTime(started));
+        Measure(outcome, started);
         if (_logger.IsEnabled(LogLevel.Debug))
         {
             var runId = message.RunIdText(body.Span);
@@ -143,7 +143,14 @@ internal sealed partial class DispatchHandler
     {
         Log.Rejected(_logger, problem.Status, problem.Detail);
         await problem.WriteAsync(context.Response);
-        _metrics.Dispatched(Outcomes.Rejected, _time.GetElapsedTime(started));
+        Measure(Outcomes.Rejected, started);
+    }
+
+    // One clock reading ends the dispatch: for its duration and for the status windows' bucket.
+    private void Measure(string outcome, long started)
+    {
+        var answered = _time.GetTimestamp();
+        _metrics.Dispatched(outcome, _time.GetElapsedTime(started, answered), answered);
     }
 
     private static partial class Log

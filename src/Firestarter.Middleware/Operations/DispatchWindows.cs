@@ -52,7 +52,13 @@ internal sealed class DispatchWindows
     public long StartedTimestamp { get; }
 
     /// <summary>Counts one dispatch. Called once per dispatch; never blocks except at a bucket's first use.</summary>
-    public void Record(string outcome, TimeSpan duration)
+    /// <param name="outcome">The dispatch's outcome.</param>
+    /// <param name="duration">From its arrival to its answer.</param>
+    /// <param name="answeredAt">
+    /// When it was answered, a timestamp of this instance's <see cref="TimeProvider"/>: the caller has just read the
+    /// clock for the duration, so the bucket comes from that reading rather than a second one.
+    /// </param>
+    public void Record(string outcome, TimeSpan duration, long answeredAt)
     {
         var index = OutcomeIndex(outcome);
         if (index < 0)
@@ -60,7 +66,7 @@ internal sealed class DispatchWindows
             return;
         }
 
-        var slot = Current(_time.GetTimestamp() / _ticksPerBucket);
+        var slot = Current(answeredAt / _ticksPerBucket);
         Interlocked.Increment(ref slot.Outcomes[index]);
         Interlocked.Increment(ref slot.Latency[LatencyBucket(duration.TotalSeconds)]);
     }

@@ -61,7 +61,7 @@ public class FirestarterMetricsTests
     {
         using var recorder = new MetricsRecorder(new WarmPool(SelectionOrder.NewestFirst));
 
-        recorder.Metrics.Dispatched("warm", TimeSpan.FromMilliseconds(1.5));
+        recorder.Metrics.Dispatched("warm", TimeSpan.FromMilliseconds(1.5), TimeProvider.System.GetTimestamp());
 
         var count = Assert.Single(recorder.Of("firestarter.dispatches"));
         Assert.Equal(1, count.Value);
