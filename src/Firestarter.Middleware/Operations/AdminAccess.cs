@@ -1,5 +1,4 @@
-using System.Security.Cryptography;
-using System.Text;
+using Firestarter.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -16,13 +15,13 @@ internal sealed class AdminAccess
     private const string BearerPrefix = "Bearer ";
 
     private readonly int? _port;
-    private readonly byte[]? _key;
+    private readonly ApiKeySet? _key;
 
     public AdminAccess(IOptions<FirestarterOptions> options)
     {
         var operations = options.Value.Operations;
         _port = operations.Port;
-        _key = operations.ApiKey is { } key ? Encoding.UTF8.GetBytes(key) : null;
+        _key = operations.ApiKey is { } key ? new ApiKeySet([key]) : null;
     }
 
     /// <summary>Whether an API key is configured.</summary>
@@ -40,7 +39,7 @@ internal sealed class AdminAccess
             return StatusCodes.Status404NotFound;
         }
 
-        if (needsKey && _key is not null && !HasKey(context.Request))
+        if (needsKey && _key is { } key && !HasKey(context.Request, key))
         {
             return StatusCodes.Status401Unauthorized;
         }
@@ -66,7 +65,7 @@ internal sealed class AdminAccess
         return Task.CompletedTask;
     };
 
-    private bool HasKey(HttpRequest request)
+    private static bool HasKey(HttpRequest request, ApiKeySet key)
     {
         var presented = request.Headers[ApiKeyHeader].ToString();
         if (presented.Length == 0)
@@ -78,7 +77,7 @@ internal sealed class AdminAccess
             }
         }
 
-        // Constant time, so the key cannot be learnt a byte at a time from response timing.
-        return presented.Length > 0 && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), _key);
+        // Constant time, so the key (or its length) cannot be learnt from response timing.
+        return presented.Length > 0 && key.Contains(presented);
     }
 }
