@@ -173,7 +173,8 @@ internal sealed class FirestarterOptionsValidator : IValidateOptions<Firestarter
         }
     }
 
-    private static void InRange(List<string> failures, string key, long value, long min, long max)
+    /// <summary>Adds "<paramref name="key"/> must be between …" unless <paramref name="value"/> is in [min, max].</summary>
+    internal static void InRange(List<string> failures, string key, long value, long min, long max)
     {
         if (value < min || value > max)
         {

@@ -19,9 +19,9 @@ internal sealed class FirestarterOperationsOptionsValidator : IValidateOptions<F
         }
 
         var failures = new List<string>();
-        if (operations.Port is { } port && (port < 1 || port > 65535))
+        if (operations.Port is { } port)
         {
-            failures.Add($"{S}:Port must be between 1 and 65535 (was {port}).");
+            FirestarterOptionsValidator.InRange(failures, $"{S}:Port", port, 1, 65535);
         }
 
         if (operations.ApiKey is { } key && key.Length < MinApiKeyLength)
@@ -34,10 +34,7 @@ internal sealed class FirestarterOperationsOptionsValidator : IValidateOptions<F
             failures.Add($"{S}:SupervisorCluster must name a YARP cluster.");
         }
 
-        if (operations.TopKeys < 1 || operations.TopKeys > 1000)
-        {
-            failures.Add($"{S}:TopKeys must be between 1 and 1000 (was {operations.TopKeys}).");
-        }
+        FirestarterOptionsValidator.InRange(failures, $"{S}:TopKeys", operations.TopKeys, 1, 1000);
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
