@@ -80,25 +80,19 @@ internal sealed class FirestarterMetrics
 
     private static List<Measurement<long>> ObserveByDeployment(WarmPool pool)
     {
-        var byDeployment = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var (key, count) in pool.CountByKey())
-        {
-            byDeployment[key.Deployment] = byDeployment.GetValueOrDefault(key.Deployment) + count;
-        }
-
         // Keep the largest deployments as their own series and fold the tail, so cardinality stays bounded.
-        var ordered = byDeployment.OrderByDescending(pair => pair.Value).ToList();
+        var ordered = WarmPool.CountByDeployment(pool.CountByKey());
         var measurements = new List<Measurement<long>>(Math.Min(ordered.Count, MaxDeploymentTags + 1));
         long other = 0;
         for (var i = 0; i < ordered.Count; i++)
         {
             if (i < MaxDeploymentTags)
             {
-                measurements.Add(new(ordered[i].Value, new KeyValuePair<string, object?>("deployment", ordered[i].Key)));
+                measurements.Add(new(ordered[i].Count, new KeyValuePair<string, object?>("deployment", ordered[i].Deployment)));
             }
             else
             {
-                other += ordered[i].Value;
+                other += ordered[i].Count;
             }
         }
 

@@ -76,12 +76,7 @@ internal sealed class StatusReport
 
         json.WriteEndArray();
         json.WriteStartArray("byDeployment");
-        var byDeployment = byKey
-            .GroupBy(pair => pair.Key.Deployment, StringComparer.Ordinal)
-            .Select(group => (Deployment: group.Key, Count: group.Sum(pair => pair.Value)))
-            .OrderByDescending(pair => pair.Count).ThenBy(pair => pair.Deployment, StringComparer.Ordinal)
-            .Take(top);
-        foreach (var (deployment, count) in byDeployment)
+        foreach (var (deployment, count) in WarmPool.CountByDeployment(byKey).Take(top))
         {
             json.WriteStartObject();
             json.WriteString("deployment", deployment);
