@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -34,6 +35,15 @@ internal static class Telemetry
     /// </summary>
     internal const int CardinalityLimit = 200;
 
+    /// <summary>
+    /// Instruments not exported. ASP.NET Core's <c>http.server.active_requests</c>: every held poll is an active
+    /// request, so on a broker it mostly repeats <c>firestarter.controllers.parked</c>; and it is counted up and down
+    /// per request, before any middleware could opt a request out, at about 1.3 % of the broker's CPU per dispatch
+    /// (bench/RESULTS.md). A dropped instrument is never enabled, so ASP.NET Core skips the counting.
+    /// </summary>
+    internal static bool IsDropped(Instrument instrument) =>
+        instrument is { Name: "http.server.active_requests", Meter.Name: "Microsoft.AspNetCore.Hosting" };
+
     /// <summary>YARP's activity source: forwarding and active health check spans.</summary>
     internal const string YarpActivitySource = "Yarp.ReverseProxy";
 
@@ -43,7 +53,9 @@ internal static class Telemetry
             .ConfigureResource(resource => resource.AddService("firestarter"))
             .WithMetrics(metrics => metrics
                 .AddMeter(Meters)
-                .AddView(_ => new MetricStreamConfiguration { CardinalityLimit = CardinalityLimit })
+                .AddView(instrument => IsDropped(instrument)
+                    ? MetricStreamConfiguration.Drop
+                    : new MetricStreamConfiguration { CardinalityLimit = CardinalityLimit })
                 .AddPrometheusExporter());
 
         if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
