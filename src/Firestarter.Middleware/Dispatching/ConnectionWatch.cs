@@ -151,12 +151,14 @@ internal readonly partial struct ConnectionWatch : IDisposable
         }
     }
 
-    [LibraryImport("libc", EntryPoint = "getsockopt", SetLastError = true)]
+    // No SetLastError: a failed call only means "no reading", and errno is never read, so saving it around each of
+    // the handoff's four calls would be work for nothing.
+    [LibraryImport("libc", EntryPoint = "getsockopt")]
     private static partial int GetSocketOption(int socket, int level, int optionName, Span<byte> optionValue, ref int optionLength);
 
-    [LibraryImport("libc", EntryPoint = "dup", SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "dup")]
     private static partial int Duplicate(int descriptor);
 
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "close")]
     private static partial int Close(int descriptor);
 }
