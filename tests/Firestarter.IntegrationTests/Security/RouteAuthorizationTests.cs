@@ -59,7 +59,17 @@ public sealed class RouteAuthorizationTests
     }
 
     [Fact]
-    public async Task A_fallback_policy_still_applies_to_every_route()
+    public Task A_fallback_policy_still_applies_to_every_route() =>
+        AssertEveryRouteForbiddenAsync(services => services.AddAuthorization(options => options.FallbackPolicy =
+            new AuthorizationPolicyBuilder().RequireAssertion(_ => false).Build()));
+
+    // A provider of one's own may compute a fallback policy per request, which the host cannot know in advance.
+    [Fact]
+    public Task A_custom_policy_provider_keeps_the_middleware_on_every_request() =>
+        AssertEveryRouteForbiddenAsync(services => services.AddSingleton<IAuthorizationPolicyProvider, DenyByDefault>());
+
+    /// <summary>With <paramref name="authorization"/> registered, a broker route and a platform route both get 403.</summary>
+    private static async Task AssertEveryRouteForbiddenAsync(Action<IServiceCollection> authorization)
     {
         await using var supervisor = await StubBackend.StartAsync(context => Task.CompletedTask);
         await using var broker = new BrokerFactory(
@@ -69,8 +79,7 @@ public sealed class RouteAuthorizationTests
             },
             services =>
             {
-                services.AddAuthorization(options => options.FallbackPolicy =
-                    new AuthorizationPolicyBuilder().RequireAssertion(_ => false).Build());
+                authorization(services);
                 services.AddSingleton<IAuthorizationMiddlewareResultHandler, ForbidWithoutAuthentication>();
             });
         using var client = new HttpClient { BaseAddress = broker.Start() };
@@ -81,6 +90,19 @@ public sealed class RouteAuthorizationTests
         Assert.Equal(HttpStatusCode.Forbidden, platform.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, connect.StatusCode);
         Assert.Empty(supervisor.Requests);
+    }
+
+    /// <summary>A policy provider whose fallback policy denies everything, though no fallback policy is configured.</summary>
+    private sealed class DenyByDefault(Microsoft.Extensions.Options.IOptions<AuthorizationOptions> options) : IAuthorizationPolicyProvider
+    {
+        private readonly DefaultAuthorizationPolicyProvider _named = new(options);
+
+        public Task<AuthorizationPolicy?> GetPolicyAsync(string policyName) => _named.GetPolicyAsync(policyName);
+
+        public Task<AuthorizationPolicy> GetDefaultPolicyAsync() => _named.GetDefaultPolicyAsync();
+
+        public Task<AuthorizationPolicy?> GetFallbackPolicyAsync() =>
+            Task.FromResult<AuthorizationPolicy?>(new AuthorizationPolicyBuilder().RequireAssertion(_ => false).Build());
     }
 
     /// <summary>Answers a failed authorization with 403 itself: the tests register no authentication scheme to forbid with.</summary>
