@@ -117,6 +117,7 @@ public sealed class ExactlyOnceTests(ITestOutputHelper output)
         await stopControllers.CancelAsync();
         await Task.WhenAll(controllerTasks);
 
+        listener.RecordObservableInstruments(); // the handoff counter reports its running totals when asked
         output.WriteLine("handoffs: " + string.Join(", ", handoffs.Select(pair => $"{pair.Key} {pair.Value}")));
         output.WriteLine($"warm {answeredTrue.Count}, cold {answeredFalse.Count}, received {received.Count}, polls given up {gaveUp}, runs in flight when a controller gave up {inFlightWhenGivingUp.Count}");
         Assert.Empty(unexpected);

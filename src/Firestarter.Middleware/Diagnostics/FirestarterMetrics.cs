@@ -8,8 +8,9 @@ namespace Firestarter.Diagnostics;
 /// The broker's instruments, on the <c>Firestarter</c> meter created through <see cref="IMeterFactory"/>.
 /// </summary>
 /// <remarks>
-/// Counters and histograms are recorded on the hot path; with no listener attached each call is a single flag test.
-/// The parked-controller gauges are observed from the pool only when a collector asks, so parking costs nothing.
+/// The three outcome counters are interlocked counts (<see cref="OutcomeCounts"/>) that a collector reads when it asks;
+/// the two histograms are recorded on the hot path (with no listener attached each call is a single flag test). The
+/// parked-controller gauges are observed from the pool only when a collector asks, so parking costs nothing.
 /// </remarks>
 internal sealed class FirestarterMetrics
 {
@@ -24,9 +25,9 @@ internal sealed class FirestarterMetrics
     internal static readonly double[] DispatchDurationBounds =
         [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-    private readonly Counter<long> _polls;
-    private readonly Counter<long> _dispatches;
-    private readonly Counter<long> _handoffs;
+    private readonly OutcomeCounts _polls = new(Outcomes.Matched, Outcomes.Aborted, Outcomes.Expired, Outcomes.Rejected, Outcomes.Drained);
+    private readonly OutcomeCounts _dispatches = new(Outcomes.Warm, Outcomes.Cold, Outcomes.Rejected, Outcomes.Forwarded, Outcomes.ForwardFailed);
+    private readonly OutcomeCounts _handoffs = new(Outcomes.Delivered, Outcomes.DeliveredAsClientLeft, Outcomes.GoneBeforeWrite, Outcomes.Refused);
     private readonly Histogram<double> _dispatchDuration;
     private readonly Histogram<double> _waitTime;
     private readonly DispatchWindows? _windows;
@@ -39,12 +40,12 @@ internal sealed class FirestarterMetrics
         _windows = windows;
         var meter = meterFactory.Create(MeterName);
 
-        _polls = meter.CreateCounter<long>(
-            "firestarter.polls", "{poll}", "Controller polls that ended, by outcome: matched, aborted, expired, rejected, drained.");
-        _dispatches = meter.CreateCounter<long>(
-            "firestarter.dispatches", "{dispatch}", "Dispatches answered, by outcome: warm, cold, rejected, forwarded, forward_failed.");
-        _handoffs = meter.CreateCounter<long>(
-            "firestarter.handoffs", "{handoff}",
+        meter.CreateObservableCounter(
+            "firestarter.polls", _polls.Observe, "{poll}", "Controller polls that ended, by outcome: matched, aborted, expired, rejected, drained.");
+        meter.CreateObservableCounter(
+            "firestarter.dispatches", _dispatches.Observe, "{dispatch}", "Dispatches answered, by outcome: warm, cold, rejected, forwarded, forward_failed.");
+        meter.CreateObservableCounter(
+            "firestarter.handoffs", _handoffs.Observe, "{handoff}",
             "Runs handed to claimed controllers, by outcome: delivered; delivered_as_client_left (written as the client left: it may not have the run); " +
             "gone_before_write and refused (the controller had left, or its kernel refused the run: the run was offered to the next one).");
         _dispatchDuration = meter.CreateHistogram(
@@ -63,18 +64,17 @@ internal sealed class FirestarterMetrics
             "firestarter.draining", () => pool.IsDraining ? 1 : 0, "{state}", "1 while the broker drains for shutdown, else 0.");
     }
 
-    public void PollEnded(string outcome) => _polls.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+    public void PollEnded(string outcome) => _polls.Add(outcome);
 
     /// <summary>Records an answered dispatch; <paramref name="answeredAt"/> is the timestamp its duration ended at.</summary>
     public void Dispatched(string outcome, TimeSpan duration, long answeredAt)
     {
-        var tag = new KeyValuePair<string, object?>("outcome", outcome);
-        _dispatches.Add(1, tag);
-        _dispatchDuration.Record(duration.TotalSeconds, tag);
+        _dispatches.Add(outcome);
+        _dispatchDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("outcome", outcome));
         _windows?.Record(outcome, duration, answeredAt);
     }
 
-    public void Handoff(string outcome) => _handoffs.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+    public void Handoff(string outcome) => _handoffs.Add(outcome);
 
     public void ControllerWaited(TimeSpan wait) => _waitTime.Record(wait.TotalSeconds);
 

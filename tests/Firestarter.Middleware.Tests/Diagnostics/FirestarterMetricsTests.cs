@@ -49,11 +49,39 @@ public class FirestarterMetricsTests
 
         recorder.Metrics.PollEnded(outcome);
 
-        var recorded = Assert.Single(recorder.All);
-        Assert.Equal("firestarter.polls", recorded.Instrument);
+        // Nothing is measured on the hot path: the counter reports its count when a collector reads it.
+        Assert.Empty(recorder.All);
+        var recorded = Assert.Single(recorder.Current("firestarter.polls"));
         Assert.Equal(1, recorded.Value);
         Assert.Equal(outcome, recorded.Tag("outcome"));
         Assert.Single(recorded.Tags);
+    }
+
+    [Fact]
+    public void The_outcome_counters_report_running_totals_for_the_outcomes_seen_so_far()
+    {
+        using var recorder = new MetricsRecorder(new WarmPool(SelectionOrder.NewestFirst));
+
+        recorder.Metrics.PollEnded("aborted");
+        recorder.Metrics.PollEnded("matched");
+        recorder.Metrics.PollEnded("aborted");
+        var first = recorder.Current("firestarter.polls").ToDictionary(r => r.Tag("outcome")!, r => r.Value);
+        recorder.Metrics.PollEnded(new string("aborted".AsSpan()));
+        var second = recorder.Current("firestarter.polls").ToDictionary(r => r.Tag("outcome")!, r => r.Value);
+
+        Assert.Equal(new Dictionary<string, double> { ["matched"] = 1, ["aborted"] = 2 }, first);
+        Assert.Equal(new Dictionary<string, double> { ["matched"] = 1, ["aborted"] = 3 }, second);
+        Assert.Empty(recorder.Current("firestarter.dispatches"));
+    }
+
+    [Fact]
+    public void An_outcome_outside_the_counters_set_is_refused()
+    {
+        using var recorder = new MetricsRecorder(new WarmPool(SelectionOrder.NewestFirst));
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => recorder.Metrics.Handoff("warm"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => recorder.Metrics.PollEnded("delivered"));
+        Assert.Empty(recorder.Current("firestarter.handoffs"));
     }
 
     [Fact]
@@ -63,13 +91,13 @@ public class FirestarterMetricsTests
 
         recorder.Metrics.Dispatched("warm", TimeSpan.FromMilliseconds(1.5), TimeProvider.System.GetTimestamp());
 
-        var count = Assert.Single(recorder.Of("firestarter.dispatches"));
-        Assert.Equal(1, count.Value);
-        Assert.Equal("warm", count.Tag("outcome"));
-        var duration = Assert.Single(recorder.Of("firestarter.dispatch.duration"));
+        var duration = Assert.Single(recorder.All);
+        Assert.Equal("firestarter.dispatch.duration", duration.Instrument);
         Assert.Equal(0.0015, duration.Value, 9);
         Assert.Equal("warm", duration.Tag("outcome"));
-        Assert.Equal(2, recorder.All.Count);
+        var count = Assert.Single(recorder.Current("firestarter.dispatches"));
+        Assert.Equal(1, count.Value);
+        Assert.Equal("warm", count.Tag("outcome"));
     }
 
     [Theory]
@@ -83,8 +111,8 @@ public class FirestarterMetricsTests
 
         recorder.Metrics.Handoff(outcome);
 
-        var recorded = Assert.Single(recorder.All);
-        Assert.Equal("firestarter.handoffs", recorded.Instrument);
+        Assert.Empty(recorder.All);
+        var recorded = Assert.Single(recorder.Current("firestarter.handoffs"));
         Assert.Equal(1, recorded.Value);
         Assert.Equal(outcome, recorded.Tag("outcome"));
     }

@@ -39,7 +39,7 @@ public class PollHandlerTests
 
         public PollHandler Handler { get; }
 
-        public IEnumerable<string?> PollOutcomes => Recorder.Of("firestarter.polls").Select(r => r.Tag("outcome"));
+        public IReadOnlyList<string?> PollOutcomes => Recorder.CountedOutcomes("firestarter.polls");
 
         public void Dispose() => Recorder.Dispose();
     }

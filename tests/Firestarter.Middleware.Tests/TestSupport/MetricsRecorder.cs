@@ -20,6 +20,8 @@ internal sealed class MetricsRecorder : IDisposable
     private readonly ServiceProvider _services;
     private readonly MeterListener _listener = new();
     private readonly ConcurrentQueue<Recorded> _recorded = new();
+    private readonly Lock _observing = new();
+    private ConcurrentQueue<Recorded>? _observed;
 
     public MetricsRecorder(WarmPool pool)
     {
@@ -56,6 +58,29 @@ internal sealed class MetricsRecorder : IDisposable
         return All;
     }
 
+    /// <summary>
+    /// What the observable instrument <paramref name="instrument"/> reports now (for the outcome counters: each
+    /// outcome's running count), without touching <see cref="All"/>.
+    /// </summary>
+    public IReadOnlyList<Recorded> Current(string instrument)
+    {
+        lock (_observing)
+        {
+            _observed = new ConcurrentQueue<Recorded>();
+            _listener.RecordObservableInstruments();
+            var observed = _observed.Where(r => r.Instrument == instrument).ToList();
+            _observed = null;
+            return observed;
+        }
+    }
+
+    /// <summary>
+    /// The outcome tags an outcome counter has counted so far, each repeated as often as it was counted, in the
+    /// counter's order of outcomes (not the order they happened in).
+    /// </summary>
+    public IReadOnlyList<string?> CountedOutcomes(string instrument) =>
+        [.. Current(instrument).SelectMany(r => Enumerable.Repeat(r.Tag("outcome"), (int)r.Value))];
+
     public void Dispose()
     {
         _listener.Dispose();
@@ -70,6 +95,6 @@ internal sealed class MetricsRecorder : IDisposable
             copy[key] = tagValue;
         }
 
-        _recorded.Enqueue(new Recorded(instrument.Name, value, copy));
+        (_observed ?? _recorded).Enqueue(new Recorded(instrument.Name, value, copy));
     }
 }
