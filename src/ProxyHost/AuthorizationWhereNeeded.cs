@@ -55,7 +55,7 @@ internal static class AuthorizationWhereNeeded
         return app;
     }
 
-    internal static bool HasAuthorizationMetadata(HttpContext context) =>
+    private static bool HasAuthorizationMetadata(HttpContext context) =>
         context.GetEndpoint()?.Metadata is { } metadata
         && (metadata.GetMetadata<IAuthorizeData>() is not null
             || metadata.GetMetadata<AuthorizationPolicy>() is not null
