@@ -21,7 +21,6 @@ load_cpus=${LOAD_CPUS:-1}
 port_base=${PORT_BASE:-17170}
 bun_dir=${BUN_DIR:-/tmp/firestarter-bench-bun}
 bun=$bun_dir/node_modules/.bin/bun
-counters=${DOTNET_COUNTERS:-$HOME/.dotnet/tools/dotnet-counters}
 gcdump=${DOTNET_GCDUMP:-$HOME/.dotnet/tools/dotnet-gcdump}
 publish=$tmp/ProxyHost
 lt_dll=$repo/bench/Firestarter.LoadTool/bin/Release/net10.0/Firestarter.LoadTool.dll
@@ -259,13 +258,17 @@ scale() {
 }
 
 # ---- (d) leak: park-then-abort cycles ----
+# The broker's firestarter_polls_total{outcome="aborted"} from its /metrics, or nothing if it does not answer.
+aborted_polls() {
+  curl -sf "http://127.0.0.1:$1/metrics" | awk '/^firestarter_polls_total\{/ && /outcome="aborted"/ {n = $2} END {if (n != "") printf "%d", n}'
+}
 leak() {
   local target=${LEAK_CYCLES:-1000000} n=${LEAK_CONTROLLERS:-500} chunk=${LEAK_CHUNK_SECS:-30} delay=${LEAK_ABORT_DELAY_MS:-20}
   local port=$((port_base + 5))
   log "leak: $target park-then-abort cycles"
   emit "## Leak: $target park-then-abort cycles"
   emit
-  emit "One broker; a load-tool process with $n controllers that abandon every poll (\`--AbortRate 1 --AbortMaxDelayMs $delay\`: park, then close the connection) and no dispatchers, in ${chunk}s chunks until the broker has counted $target park-then-abort cycles (polls that parked and ended \`aborted\` in its \`firestarter.polls\` counter, read with dotnet-counters; without dotnet-counters, the polls the clients aborted, some of which never reached the broker). A client aborts a poll 0..${delay} ms after sending it by closing its connection, and the next poll opens a new one. The baseline is taken after a first ${chunk}s chunk, not counted, so that it includes what the first cycles allocate once (JIT, pools, buckets). After each chunk: the live managed heap after a full GC (dotnet-gcdump induces the GC and reports the heap's total), then RSS."
+  emit "One broker; a load-tool process with $n controllers that abandon every poll (\`--AbortRate 1 --AbortMaxDelayMs $delay\`: park, then close the connection) and no dispatchers, in ${chunk}s chunks until the broker has counted $target park-then-abort cycles (polls that parked and ended \`aborted\`: its \`firestarter_polls_total{outcome=\"aborted\"}\` read from its own /metrics before and after each chunk, so that no diagnostics session is attached to the process while it is measured; if /metrics does not answer, the polls the clients aborted, some of which never reached the broker). A client aborts a poll 0..${delay} ms after sending it by closing its connection, and the next poll opens a new one. The baseline is taken after a first ${chunk}s chunk, not counted, so that it includes what the first cycles allocate once (JIT, pools, buckets). After each chunk: the live managed heap after a full GC (dotnet-gcdump induces the GC and reports the heap's total), then RSS."
   emit
   start_server broker "$port"
   local pid=$server_pid
@@ -276,34 +279,25 @@ leak() {
   emit "| cycles (broker: parked, then aborted) | polls the clients aborted | connections opened | seconds | cycles/s | RSS MB | managed heap after GC KB | broker open fds |"
   emit "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   emit "| 0 (after a ${chunk}s warm-up chunk) | | | | | $((rss0 / 1024)) | $heap0 | $(fds "$pid") |"
-  local done_cycles=0 client=0 conns=0 started=$SECONDS heap=$heap0 rss=$rss0 i=0 span
-  span=$(printf '00:%02d:%02d:%02d' $(((chunk + 4) / 3600)) $(((chunk + 4) % 3600 / 60)) $(((chunk + 4) % 60)))
+  local done_cycles=0 client=0 conns=0 started=$SECONDS heap=$heap0 rss=$rss0 i=0 before after
+  # The broker's own count of polls that ended "aborted" (parked, then the client left), from its Prometheus
+  # endpoint. Not dotnet-counters: a counters session attached to the process being measured keeps state of its own
+  # in it (in one A/B the heap grew 3-6 % per 60-second chunk with one attached, under 1 % without; bench/RESULTS.md).
+  before=$(aborted_polls "$port")
   while [ "$done_cycles" -lt "$target" ]; do
     i=$((i + 1))
-    # The broker's own count of polls that ended "aborted" (parked, then the client left): its firestarter.polls
-    # counter, read by dotnet-counters over the chunk (increments per second, summed).
-    local cpid=""
-    if [ -x "$counters" ]; then
-      rm -f "$tmp/leak-$i.csv"
-      "$counters" collect -p "$pid" --counters 'Firestarter[firestarter.polls]' --refresh-interval 1 --format csv \
-        -o "$tmp/leak-$i.csv" --duration "$span" >/dev/null 2>&1 </dev/null &
-      cpid=$!; pids+=("$cpid")
-      sleep 1
-    fi
     "${lt[@]}" --Target "http://127.0.0.1:$port" --Controllers "$n" --Dispatchers 0 --AbortRate 1 --AbortMaxDelayMs "$delay" \
       --Duration "$chunk" --Drain 0 --Json true >"$tmp/leak-$i.json" 2>"$tmp/leak-$i.err" || true
     local c; c=$(jq -r '.pollsAborted // 0' "$tmp/leak-$i.json" 2>/dev/null || echo 0)
     [ "$c" -gt 0 ] || { emit "| chunk $i failed: $(tail -2 "$tmp/leak-$i.err" | tr '\n' ' ') | | | | | | | |"; break; }
     client=$((client + c))
     conns=$((conns + $(jq -r '.controllerConnectionsOpened // 0' "$tmp/leak-$i.json")))
-    local b=$c
-    if [ -n "$cpid" ]; then
-      wait "$cpid" 2>/dev/null || true
-      b=$(awk -F, '/outcome=aborted/ {s += $NF} END {printf "%d", s}' "$tmp/leak-$i.csv" 2>/dev/null || echo 0)
-      [ "${b:-0}" -gt 0 ] || b=$c
-    fi
-    done_cycles=$((done_cycles + b))
     sleep 1
+    local b=$c
+    after=$(aborted_polls "$port")
+    if [ -n "$before" ] && [ -n "$after" ]; then b=$((after - before)); fi
+    before=$after
+    done_cycles=$((done_cycles + b))
     heap=$(gc_heap_kb "$pid"); rss=$(kb "$pid" VmRSS)
     emit "| $done_cycles | $client | $conns | $((SECONDS - started)) | $((b / chunk)) | $((rss / 1024)) | $heap | $(fds "$pid") |"
     log "leak: $done_cycles cycles, rss ${rss}KB heap ${heap}KB"
