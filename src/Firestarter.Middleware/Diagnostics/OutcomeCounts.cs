@@ -41,15 +41,7 @@ internal sealed class OutcomeCounts
 
     private int IndexOf(string outcome)
     {
-        // Callers pass the Outcomes constants, so a reference comparison finds them; equal strings are found too.
-        for (var i = 0; i < _outcomes.Length; i++)
-        {
-            if (ReferenceEquals(_outcomes[i], outcome))
-            {
-                return i;
-            }
-        }
-
+        // Callers pass the Outcomes constants, which string.Equals matches on reference before it compares text.
         for (var i = 0; i < _outcomes.Length; i++)
         {
             if (string.Equals(_outcomes[i], outcome, StringComparison.Ordinal))
