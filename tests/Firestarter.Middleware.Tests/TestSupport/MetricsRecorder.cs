@@ -50,29 +50,24 @@ internal sealed class MetricsRecorder : IDisposable
 
     public IReadOnlyList<Recorded> Of(string instrument) => [.. _recorded.Where(r => r.Instrument == instrument)];
 
-    /// <summary>Asks the observable instruments for their current values and returns only those.</summary>
-    public IReadOnlyList<Recorded> Observe()
-    {
-        _recorded.Clear();
-        _listener.RecordObservableInstruments();
-        return All;
-    }
-
     /// <summary>
-    /// What the observable instrument <paramref name="instrument"/> reports now (for the outcome counters: each
-    /// outcome's running count), without touching <see cref="All"/>.
+    /// Asks the observable instruments for their current values and returns only those (for the outcome counters:
+    /// each outcome's running count), without touching <see cref="All"/>.
     /// </summary>
-    public IReadOnlyList<Recorded> Current(string instrument)
+    public IReadOnlyList<Recorded> Observe()
     {
         lock (_observing)
         {
             _observed = new ConcurrentQueue<Recorded>();
             _listener.RecordObservableInstruments();
-            var observed = _observed.Where(r => r.Instrument == instrument).ToList();
+            var observed = _observed.ToList();
             _observed = null;
             return observed;
         }
     }
+
+    /// <summary>What the observable instrument <paramref name="instrument"/> reports now.</summary>
+    public IReadOnlyList<Recorded> Current(string instrument) => [.. Observe().Where(r => r.Instrument == instrument)];
 
     /// <summary>
     /// The outcome tags an outcome counter has counted so far, each repeated as often as it was counted, in the
