@@ -122,14 +122,22 @@ public sealed class RouteAuthorizationTests
     }
 
     /// <summary>Wraps the whole pipeline and records, per request, whether the authorization middleware ran.</summary>
+    /// <remarks>
+    /// Recorded as the response starts, before the client can have it: after the pipeline returned would be too late,
+    /// since the client may already have its answer and the test read the record.
+    /// </remarks>
     private sealed class RecordAuthorizationRuns(ConcurrentDictionary<string, bool> seen) : IStartupFilter
     {
         public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
         {
-            app.Use(async (context, nextMiddleware) =>
+            app.Use((context, nextMiddleware) =>
             {
-                await nextMiddleware(context);
-                seen[$"{context.Request.Method} {context.Request.Path}"] = context.Items.ContainsKey(AuthorizationRanKey);
+                context.Response.OnStarting(() =>
+                {
+                    seen[$"{context.Request.Method} {context.Request.Path}"] = context.Items.ContainsKey(AuthorizationRanKey);
+                    return Task.CompletedTask;
+                });
+                return nextMiddleware(context);
             });
             next(app);
         };
