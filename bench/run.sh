@@ -276,9 +276,9 @@ leak() {
     --Duration "$chunk" --Drain 0 --Json true >"$tmp/leak-warmup.json" 2>"$tmp/leak-warmup.err" || true
   sleep 1
   local heap0 rss0; heap0=$(gc_heap_kb "$pid"); rss0=$(kb "$pid" VmRSS)
-  emit "| cycles (broker: parked, then aborted) | polls the clients aborted | connections opened | seconds | cycles/s | RSS MB | managed heap after GC KB | broker open fds |"
-  emit "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-  emit "| 0 (after a ${chunk}s warm-up chunk) | | | | | $((rss0 / 1024)) | $heap0 | $(fds "$pid") |"
+  emit "| cycles (broker: parked, then aborted) | polls the clients aborted | connections opened | seconds | cycles/s | RSS MB | managed heap after GC KB | broker open fds | broker threads |"
+  emit "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  emit "| 0 (after a ${chunk}s warm-up chunk) | | | | | $((rss0 / 1024)) | $heap0 | $(fds "$pid") | $(kb "$pid" Threads) |"
   local done_cycles=0 client=0 conns=0 started=$SECONDS heap=$heap0 rss=$rss0 i=0 before after
   # The broker's own count of polls that ended "aborted" (parked, then the client left), from its Prometheus
   # endpoint. Not dotnet-counters: a counters session attached to the process being measured keeps state of its own
@@ -289,7 +289,7 @@ leak() {
     "${lt[@]}" --Target "http://127.0.0.1:$port" --Controllers "$n" --Dispatchers 0 --AbortRate 1 --AbortMaxDelayMs "$delay" \
       --Duration "$chunk" --Drain 0 --Json true >"$tmp/leak-$i.json" 2>"$tmp/leak-$i.err" || true
     local c; c=$(jq -r '.pollsAborted // 0' "$tmp/leak-$i.json" 2>/dev/null || echo 0)
-    [ "$c" -gt 0 ] || { emit "| chunk $i failed: $(tail -2 "$tmp/leak-$i.err" | tr '\n' ' ') | | | | | | | |"; break; }
+    [ "$c" -gt 0 ] || { emit "| chunk $i failed: $(tail -2 "$tmp/leak-$i.err" | tr '\n' ' ') | | | | | | | | |"; break; }
     client=$((client + c))
     conns=$((conns + $(jq -r '.controllerConnectionsOpened // 0' "$tmp/leak-$i.json")))
     sleep 1
@@ -299,7 +299,7 @@ leak() {
     before=$after
     done_cycles=$((done_cycles + b))
     heap=$(gc_heap_kb "$pid"); rss=$(kb "$pid" VmRSS)
-    emit "| $done_cycles | $client | $conns | $((SECONDS - started)) | $((b / chunk)) | $((rss / 1024)) | $heap | $(fds "$pid") |"
+    emit "| $done_cycles | $client | $conns | $((SECONDS - started)) | $((b / chunk)) | $((rss / 1024)) | $heap | $(fds "$pid") | $(kb "$pid" Threads) |"
     log "leak: $done_cycles cycles, rss ${rss}KB heap ${heap}KB"
   done
   local hwm; hwm=$(kb "$pid" VmHWM)
