@@ -21,9 +21,9 @@ load_cpus=${LOAD_CPUS:-1}
 port_base=${PORT_BASE:-17170}
 bun_dir=${BUN_DIR:-/tmp/firestarter-bench-bun}
 bun=$bun_dir/node_modules/.bin/bun
-gcdump=${DOTNET_GCDUMP:-$HOME/.dotnet/tools/dotnet-gcdump}
 publish=$tmp/ProxyHost
 lt_dll=$repo/bench/Firestarter.LoadTool/bin/Release/net10.0/Firestarter.LoadTool.dll
+census_dll=$repo/bench/Firestarter.HeapCensus/bin/Release/net10.0/Firestarter.HeapCensus.dll
 
 scenarios=("$@")
 [ ${#scenarios[@]} -eq 0 ] && scenarios=(throughput memory scale leak)
@@ -93,22 +93,20 @@ have_bun() {
   [ -x "$bun" ]
 }
 
-# The live managed heap of a .NET process in KB, after a full blocking GC: dotnet-gcdump induces one and reports the
-# heap's total ("N  GC Heap bytes"); it works on the Native AOT executable too. (The GCHeapCollect keyword through
-# dotnet-trace, with the heap-size counter read after it, does not: on Native AOT it induces no GC, and the counter
-# then shows the last gen0 collection's heap, gen2 garbage included.) Prints n/a without dotnet-gcdump.
-gc_heap_kb() {
-  local pid=$1 f=$tmp/gc-$pid.gcdump
-  if [ -x "$gcdump" ]; then
-    rm -f "$f"
-    timeout 60 "$gcdump" collect -p "$pid" -o "$f" >/dev/null 2>&1 || true
-    if [ -s "$f" ]; then
-      "$gcdump" report "$f" 2>/dev/null | awk '/GC Heap bytes/ {gsub(",", "", $1); printf "%d", $1 / 1024; found = 1; exit} END {if (!found) print "n/a"}'
-      rm -f "$f"
-      return
-    fi
-  fi
-  echo "n/a"
+# The live managed heap of a .NET process after a full blocking GC, by the heap census (bench/Firestarter.HeapCensus:
+# it induces the GC through EventPipe and sums the runtime's walk of the heap; it names Native AOT types from the
+# executable's symbols). Sets heap_kb to the heap's total and pool_kb to what of it is Kestrel's pooled I/O buffers
+# (each MemoryPoolBlock holds a pinned 4 KiB array): a cache that grows to the most buffers in use at once and is
+# evicted while idle, not state the cycles leave behind. Both n/a if the census fails. With a second argument, the
+# whole census (every type) is also written to that file.
+heap_census() {
+  local pid=$1 json top=0
+  heap_kb=n/a pool_kb=n/a
+  [ -z "${2:-}" ] || top=1000000
+  json=$(timeout 90 dotnet "$census_dll" --pid "$pid" --symbols "$publish/ProxyHost.dbg" --top "$top" --select MemoryPoolBlock --json true 2>/dev/null) || return 0
+  [ -z "${2:-}" ] || printf '%s' "$json" >"$2"
+  heap_kb=$(jq -r '.heapBytes / 1024 | floor' <<<"$json")
+  pool_kb=$(jq -r '[.selected[] | select(.name | endswith("MemoryPoolBlock"))] | (.[0].count // 0) * (4096 + 24) / 1024 | floor' <<<"$json")
 }
 
 # ---- build ----
@@ -116,9 +114,11 @@ if [ "${SKIP_PUBLISH:-}" != 1 ] || [ ! -x "$publish/ProxyHost" ]; then
   log "publishing src/ProxyHost (Release) to $publish"
   dotnet publish "$repo/src/ProxyHost" -c Release -o "$publish" >"$tmp/publish.log" 2>&1 || { tail -20 "$tmp/publish.log"; exit 1; }
 fi
-if [ "${SKIP_PUBLISH:-}" != 1 ] || [ ! -f "$lt_dll" ]; then
-  log "building the load tool (Release)"
-  dotnet build -c Release "$repo/bench/Firestarter.LoadTool" >"$tmp/loadtool-build.log" 2>&1 || { tail -20 "$tmp/loadtool-build.log"; exit 1; }
+if [ "${SKIP_PUBLISH:-}" != 1 ] || [ ! -f "$lt_dll" ] || [ ! -f "$census_dll" ]; then
+  log "building the load tool and the heap census (Release)"
+  for p in Firestarter.LoadTool Firestarter.HeapCensus; do
+    dotnet build -c Release "$repo/bench/$p" >"$tmp/$p-build.log" 2>&1 || { tail -20 "$tmp/$p-build.log"; exit 1; }
+  done
 fi
 
 {
@@ -262,24 +262,26 @@ scale() {
 aborted_polls() {
   curl -sf "http://127.0.0.1:$1/metrics" | awk '/^firestarter_polls_total\{/ && /outcome="aborted"/ {n = $2} END {if (n != "") printf "%d", n}'
 }
+less_pool() { awk -v h="$1" -v p="$2" 'BEGIN{ if (h + 0 > 0 && p != "n/a") print h - p; else print "n/a" }'; }
+change() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a + 0 > 0 && b + 0 > 0) printf "%+.1f %%", (a - b) * 100 / b; else print "n/a" }'; }
 leak() {
   local target=${LEAK_CYCLES:-1000000} n=${LEAK_CONTROLLERS:-500} chunk=${LEAK_CHUNK_SECS:-30} delay=${LEAK_ABORT_DELAY_MS:-20}
   local port=$((port_base + 5))
   log "leak: $target park-then-abort cycles"
   emit "## Leak: $target park-then-abort cycles"
   emit
-  emit "One broker; a load-tool process with $n controllers that abandon every poll (\`--AbortRate 1 --AbortMaxDelayMs $delay\`: park, then close the connection) and no dispatchers, in ${chunk}s chunks until the broker has counted $target park-then-abort cycles (polls that parked and ended \`aborted\`: its \`firestarter_polls_total{outcome=\"aborted\"}\` read from its own /metrics before and after each chunk, so that no diagnostics session is attached to the process while it is measured; if /metrics does not answer, the polls the clients aborted, some of which never reached the broker). A client aborts a poll 0..${delay} ms after sending it by closing its connection, and the next poll opens a new one. The baseline is taken after a first ${chunk}s chunk, not counted, so that it includes what the first cycles allocate once (JIT, pools, buckets). After each chunk: the live managed heap after a full GC (dotnet-gcdump induces the GC and reports the heap's total), then RSS."
+  emit "One broker; a load-tool process with $n controllers that abandon every poll (\`--AbortRate 1 --AbortMaxDelayMs $delay\`: park, then close the connection) and no dispatchers, in ${chunk}s chunks until the broker has counted $target park-then-abort cycles (polls that parked and ended \`aborted\`: its \`firestarter_polls_total{outcome=\"aborted\"}\` read from its own /metrics before and after each chunk, so that no diagnostics session is attached to the process while it is measured; if /metrics does not answer, the polls the clients aborted, some of which never reached the broker). A client aborts a poll 0..${delay} ms after sending it by closing its connection, and the next poll opens a new one. The baseline is taken after a first ${chunk}s chunk, not counted, so that it includes what the first cycles allocate once (JIT, pools, buckets). After each chunk: the live managed heap after a full GC (the heap census, \`bench/Firestarter.HeapCensus\`, induces the GC and sums the runtime's walk of the heap), the part of it that is Kestrel's pooled I/O buffers (4 KiB each; the pool keeps as many as were in use at once and evicts them while idle), then RSS."
   emit
   start_server broker "$port"
   local pid=$server_pid
   "${lt[@]}" --Target "http://127.0.0.1:$port" --Controllers "$n" --Dispatchers 0 --AbortRate 1 --AbortMaxDelayMs "$delay" \
     --Duration "$chunk" --Drain 0 --Json true >"$tmp/leak-warmup.json" 2>"$tmp/leak-warmup.err" || true
   sleep 1
-  local heap0 rss0; heap0=$(gc_heap_kb "$pid"); rss0=$(kb "$pid" VmRSS)
-  emit "| cycles (broker: parked, then aborted) | polls the clients aborted | connections opened | seconds | cycles/s | RSS MB | managed heap after GC KB | broker open fds | broker threads |"
-  emit "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-  emit "| 0 (after a ${chunk}s warm-up chunk) | | | | | $((rss0 / 1024)) | $heap0 | $(fds "$pid") | $(kb "$pid" Threads) |"
-  local done_cycles=0 client=0 conns=0 started=$SECONDS heap=$heap0 rss=$rss0 i=0 before after
+  local heap0 pool0 rss0; heap_census "$pid" "$tmp/leak-census-0.json"; heap0=$heap_kb pool0=$pool_kb; rss0=$(kb "$pid" VmRSS)
+  emit "| cycles (broker: parked, then aborted) | polls the clients aborted | connections opened | seconds | cycles/s | RSS MB | managed heap after GC KB | of it Kestrel's buffer pool KB | heap less the pool KB | broker open fds | broker threads |"
+  emit "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  emit "| 0 (after a ${chunk}s warm-up chunk) | | | | | $((rss0 / 1024)) | $heap0 | $pool0 | $(less_pool "$heap0" "$pool0") | $(fds "$pid") | $(kb "$pid" Threads) |"
+  local done_cycles=0 client=0 conns=0 started=$SECONDS heap=$heap0 pool=$pool0 rss=$rss0 i=0 before after
   # The broker's own count of polls that ended "aborted" (parked, then the client left), from its Prometheus
   # endpoint. Not dotnet-counters: a counters session attached to the process being measured keeps state of its own
   # in it (in one A/B the heap grew 3-6 % per 60-second chunk with one attached, under 1 % without; bench/RESULTS.md).
@@ -289,7 +291,7 @@ leak() {
     "${lt[@]}" --Target "http://127.0.0.1:$port" --Controllers "$n" --Dispatchers 0 --AbortRate 1 --AbortMaxDelayMs "$delay" \
       --Duration "$chunk" --Drain 0 --Json true >"$tmp/leak-$i.json" 2>"$tmp/leak-$i.err" || true
     local c; c=$(jq -r '.pollsAborted // 0' "$tmp/leak-$i.json" 2>/dev/null || echo 0)
-    [ "$c" -gt 0 ] || { emit "| chunk $i failed: $(tail -2 "$tmp/leak-$i.err" | tr '\n' ' ') | | | | | | | | |"; break; }
+    [ "$c" -gt 0 ] || { emit "| chunk $i failed: $(tail -2 "$tmp/leak-$i.err" | tr '\n' ' ') | | | | | | | | | | |"; break; }
     client=$((client + c))
     conns=$((conns + $(jq -r '.controllerConnectionsOpened // 0' "$tmp/leak-$i.json")))
     sleep 1
@@ -298,14 +300,28 @@ leak() {
     if [ -n "$before" ] && [ -n "$after" ]; then b=$((after - before)); fi
     before=$after
     done_cycles=$((done_cycles + b))
-    heap=$(gc_heap_kb "$pid"); rss=$(kb "$pid" VmRSS)
-    emit "| $done_cycles | $client | $conns | $((SECONDS - started)) | $((b / chunk)) | $((rss / 1024)) | $heap | $(fds "$pid") | $(kb "$pid" Threads) |"
+    heap_census "$pid"; heap=$heap_kb pool=$pool_kb; rss=$(kb "$pid" VmRSS)
+    emit "| $done_cycles | $client | $conns | $((SECONDS - started)) | $((b / chunk)) | $((rss / 1024)) | $heap | $pool | $(less_pool "$heap" "$pool") | $(fds "$pid") | $(kb "$pid" Threads) |"
     log "leak: $done_cycles cycles, rss ${rss}KB heap ${heap}KB"
   done
   local hwm; hwm=$(kb "$pid" VmHWM)
+  heap_census "$pid" "$tmp/leak-census-1.json"
   stop "$pid"
   emit
-  emit "After $done_cycles cycles: RSS $(awk -v a="$rss" -v b="$rss0" 'BEGIN{printf "%+.1f %%", (a - b) * 100 / b}') vs the baseline, managed heap $(awk -v a="$heap" -v b="$heap0" 'BEGIN{ if (b + 0 > 0) printf "%+.1f %%", (a - b) * 100 / b; else print "n/a" }') (target: both within ±10 %); peak RSS $((hwm / 1024)) MB."
+  emit "After $done_cycles cycles: RSS $(awk -v a="$rss" -v b="$rss0" 'BEGIN{printf "%+.1f %%", (a - b) * 100 / b}') vs the baseline, managed heap $(change "$heap" "$heap0") (target: both within ±10 %), the heap less Kestrel's buffer pool $(change "$(less_pool "$heap" "$pool")" "$(less_pool "$heap0" "$pool0")"); peak RSS $((hwm / 1024)) MB."
+  emit
+  if [ -s "$tmp/leak-census-0.json" ] && [ -s "$tmp/leak-census-1.json" ]; then
+    emit "The types whose live bytes changed most between the baseline and a census taken just after the last chunk (heap census):"
+    emit
+    emit "| type | bytes at the baseline | after | change | objects change |"
+    emit "| --- | ---: | ---: | ---: | ---: |"
+    jq -r -n --slurpfile a "$tmp/leak-census-0.json" --slurpfile b "$tmp/leak-census-1.json" '
+      ($a[0].top | map({key: .name, value: .}) | from_entries) as $A
+      | ($b[0].top | map({key: .name, value: .}) | from_entries) as $B
+      | [($A + $B) | keys[] | {name: ., a: ($A[.].bytes // 0), b: ($B[.].bytes // 0), ca: ($A[.].count // 0), cb: ($B[.].count // 0)}]
+      | map(. + {d: (.b - .a)}) | sort_by(-(if .d < 0 then -.d else .d end)) | .[:12][]
+      | "| `\(.name[:120])` | \(.a) | \(.b) | \(if .d > 0 then "+" else "" end)\(.d) | \(.cb - .ca) |"' | while read -r l; do emit "$l"; done
+  fi
   emit
 }
 
