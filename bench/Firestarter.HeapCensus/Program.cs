@@ -171,9 +171,35 @@ namespace Firestarter.HeapCensus
         public static IEnumerable<(ulong Id, string Name)> ForMethodTables(int pid, string symbolFile, IEnumerable<ulong> ids)
         {
             var loadBias = LoadBias(pid);
-            var byOffset = new Dictionary<ulong, string>();
-            using (var nm = Process.Start(new ProcessStartInfo("nm", [symbolFile]) { RedirectStandardOutput = true })!)
+            var byOffset = MethodTables(symbolFile);
+            foreach (var id in ids)
             {
+                if (id >= loadBias && byOffset.TryGetValue(id - loadBias, out var name))
+                {
+                    yield return (id, name);
+                }
+            }
+        }
+
+        // MethodTable symbols by their offset in the executable; none (and a warning) without nm.
+        private static Dictionary<ulong, string> MethodTables(string symbolFile)
+        {
+            var byOffset = new Dictionary<ulong, string>();
+            Process nm;
+            try
+            {
+                nm = Process.Start(new ProcessStartInfo("nm", [symbolFile]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            }
+            catch (System.ComponentModel.Win32Exception ex)
+            {
+                Console.Error.WriteLine($"Native AOT types stay unnamed: nm (binutils) could not be started: {ex.Message}");
+                return byOffset;
+            }
+
+            using (nm)
+            {
+                nm.ErrorDataReceived += (_, _) => { };
+                nm.BeginErrorReadLine();
                 while (nm.StandardOutput.ReadLine() is { } line)
                 {
                     // "0000000001c6e238 b _ZTV27S_P_CoreLib_System_String": a MethodTable, its name's length first.
@@ -187,13 +213,7 @@ namespace Firestarter.HeapCensus
                 nm.WaitForExit();
             }
 
-            foreach (var id in ids)
-            {
-                if (id >= loadBias && byOffset.TryGetValue(id - loadBias, out var name))
-                {
-                    yield return (id, name);
-                }
-            }
+            return byOffset;
         }
 
         // Where the executable is loaded: the start of its first mapping (file offset 0) in /proc/PID/maps.
