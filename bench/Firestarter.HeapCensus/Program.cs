@@ -121,6 +121,7 @@ namespace Firestarter.HeapCensus
             using var source = new EventPipeEventSource(session.EventStream);
             var lastNode = Stopwatch.StartNew();
             var walking = 0;
+            var stopping = 0;
             source.Clr.GCBulkNode += data =>
             {
                 for (var i = 0; i < data.Count; i++)
@@ -155,9 +156,18 @@ namespace Firestarter.HeapCensus
                     quiet = lastNode.Elapsed;
                 }
 
-                if ((Volatile.Read(ref walking) == 1 && quiet > TimeSpan.FromSeconds(1)) || quiet > timeout)
+                if (((Volatile.Read(ref walking) == 1 && quiet > TimeSpan.FromSeconds(1)) || quiet > timeout)
+                    && Interlocked.Exchange(ref stopping, 1) == 0)
                 {
-                    session.Stop();
+                    try
+                    {
+                        session.Stop();
+                    }
+                    catch (Exception ex) when (ex is ServerNotAvailableException or ServerErrorException or IOException)
+                    {
+                        // The process went away: its stream ends, and so does the census.
+                        Console.Error.WriteLine($"The session could not be stopped: {ex.Message}");
+                    }
                 }
             }, null, TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(200));
             source.Process();
