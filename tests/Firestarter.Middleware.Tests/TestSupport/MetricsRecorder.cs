@@ -20,8 +20,8 @@ internal sealed class MetricsRecorder : IDisposable
     private readonly ServiceProvider _services;
     private readonly MeterListener _listener = new();
     private readonly ConcurrentQueue<Recorded> _recorded = new();
+    private readonly ConcurrentQueue<Recorded> _observed = new();
     private readonly Lock _observing = new();
-    private ConcurrentQueue<Recorded>? _observed;
 
     public MetricsRecorder(WarmPool pool)
     {
@@ -58,11 +58,9 @@ internal sealed class MetricsRecorder : IDisposable
     {
         lock (_observing)
         {
-            _observed = new ConcurrentQueue<Recorded>();
+            _observed.Clear();
             _listener.RecordObservableInstruments();
-            var observed = _observed.ToList();
-            _observed = null;
-            return observed;
+            return [.. _observed];
         }
     }
 
@@ -90,6 +88,7 @@ internal sealed class MetricsRecorder : IDisposable
             copy[key] = tagValue;
         }
 
-        (_observed ?? _recorded).Enqueue(new Recorded(instrument.Name, value, copy));
+        // Observable instruments report only when asked (Observe); everything else as it happens.
+        (instrument.IsObservable ? _observed : _recorded).Enqueue(new Recorded(instrument.Name, value, copy));
     }
 }
