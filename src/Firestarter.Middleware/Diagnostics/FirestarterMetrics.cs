@@ -25,9 +25,9 @@ internal sealed class FirestarterMetrics
     internal static readonly double[] DispatchDurationBounds =
         [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-    private readonly OutcomeCounts _polls = new(Outcomes.Matched, Outcomes.Aborted, Outcomes.Expired, Outcomes.Rejected, Outcomes.Drained);
-    private readonly OutcomeCounts _dispatches = new(Outcomes.Warm, Outcomes.Cold, Outcomes.Rejected, Outcomes.Forwarded, Outcomes.ForwardFailed);
-    private readonly OutcomeCounts _handoffs = new(Outcomes.Delivered, Outcomes.DeliveredAsClientLeft, Outcomes.GoneBeforeWrite, Outcomes.Refused);
+    private readonly OutcomeCounts _polls = new(Outcomes.OfPoll);
+    private readonly OutcomeCounts _dispatches = new(Outcomes.OfDispatch);
+    private readonly OutcomeCounts _handoffs = new(Outcomes.OfHandoff);
     private readonly Histogram<double> _dispatchDuration;
     private readonly Histogram<double> _waitTime;
     private readonly DispatchWindows? _windows;
@@ -69,9 +69,9 @@ internal sealed class FirestarterMetrics
     /// <summary>Records an answered dispatch; <paramref name="answeredAt"/> is the timestamp its duration ended at.</summary>
     public void Dispatched(string outcome, TimeSpan duration, long answeredAt)
     {
-        _dispatches.Add(outcome);
+        var counted = _dispatches.Add(outcome);
         _dispatchDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("outcome", outcome));
-        _windows?.Record(outcome, duration, answeredAt);
+        _windows?.Record(counted, duration, answeredAt);
     }
 
     public void Handoff(string outcome) => _handoffs.Add(outcome);
@@ -123,4 +123,13 @@ internal static class Outcomes
     public const string DeliveredAsClientLeft = "delivered_as_client_left";
     public const string GoneBeforeWrite = "gone_before_write";
     public const string Refused = "refused";
+
+    /// <summary>How a poll can end, in the order <c>firestarter.polls</c> keeps its counts.</summary>
+    public static readonly string[] OfPoll = [Matched, Aborted, Expired, Rejected, Drained];
+
+    /// <summary>How a dispatch can be answered, in the order both <c>firestarter.dispatches</c> and the status windows keep their counts.</summary>
+    public static readonly string[] OfDispatch = [Warm, Cold, Rejected, Forwarded, ForwardFailed];
+
+    /// <summary>How a handoff can end, in the order <c>firestarter.handoffs</c> keeps its counts.</summary>
+    public static readonly string[] OfHandoff = [Delivered, DeliveredAsClientLeft, GoneBeforeWrite, Refused];
 }

@@ -17,14 +17,20 @@ internal sealed class OutcomeCounts
     private readonly long[] _counts;
 
     /// <param name="outcomes">Every outcome that may be counted; the <c>outcome</c> tag's values.</param>
-    public OutcomeCounts(params string[] outcomes)
+    public OutcomeCounts(string[] outcomes)
     {
         _outcomes = outcomes;
         _counts = new long[outcomes.Length];
     }
 
     /// <summary>Counts one <paramref name="outcome"/>, which must be one of the constructor's.</summary>
-    public void Add(string outcome) => Interlocked.Increment(ref _counts[IndexOf(outcome)]);
+    /// <returns>The outcome's position among the constructor's outcomes.</returns>
+    public int Add(string outcome)
+    {
+        var index = IndexOf(outcome);
+        Interlocked.Increment(ref _counts[index]);
+        return index;
+    }
 
     /// <summary>The count of each outcome counted at least once, tagged <c>outcome</c>.</summary>
     public IEnumerable<Measurement<long>> Observe()

@@ -52,22 +52,16 @@ internal sealed class DispatchWindows
     public long StartedTimestamp { get; }
 
     /// <summary>Counts one dispatch. Called once per dispatch; never blocks except at a bucket's first use.</summary>
-    /// <param name="outcome">The dispatch's outcome.</param>
+    /// <param name="outcome">The dispatch's outcome, as its position in <see cref="Outcomes.OfDispatch"/>.</param>
     /// <param name="duration">From its arrival to its answer.</param>
     /// <param name="answeredAt">
     /// When it was answered, a timestamp of this instance's <see cref="TimeProvider"/>: the caller has just read the
     /// clock for the duration, so the bucket comes from that reading rather than a second one.
     /// </param>
-    public void Record(string outcome, TimeSpan duration, long answeredAt)
+    public void Record(int outcome, TimeSpan duration, long answeredAt)
     {
-        var index = OutcomeIndex(outcome);
-        if (index < 0)
-        {
-            return;
-        }
-
         var slot = Current(answeredAt / _ticksPerBucket);
-        Interlocked.Increment(ref slot.Outcomes[index]);
+        Interlocked.Increment(ref slot.Outcomes[outcome]);
         Interlocked.Increment(ref slot.Latency[LatencyBucket(duration.TotalSeconds)]);
     }
 
@@ -122,22 +116,13 @@ internal sealed class DispatchWindows
         return (warm, cold);
     }
 
-    internal const int WarmIndex = 0;
-    internal const int ColdIndex = 1;
-    internal const int ForwardedIndex = 2;
-    internal const int ForwardFailedIndex = 3;
-    internal const int RejectedIndex = 4;
-    internal const int OutcomeCount = 5;
-
-    private static int OutcomeIndex(string outcome) => outcome switch
-    {
-        Outcomes.Warm => WarmIndex,
-        Outcomes.Cold => ColdIndex,
-        Outcomes.Forwarded => ForwardedIndex,
-        Outcomes.ForwardFailed => ForwardFailedIndex,
-        Outcomes.Rejected => RejectedIndex,
-        _ => -1,
-    };
+    // Positions in Outcomes.OfDispatch: the dispatch counter finds an outcome's position once, and passes it here.
+    internal static readonly int WarmIndex = Array.IndexOf(Outcomes.OfDispatch, Outcomes.Warm);
+    internal static readonly int ColdIndex = Array.IndexOf(Outcomes.OfDispatch, Outcomes.Cold);
+    internal static readonly int ForwardedIndex = Array.IndexOf(Outcomes.OfDispatch, Outcomes.Forwarded);
+    internal static readonly int ForwardFailedIndex = Array.IndexOf(Outcomes.OfDispatch, Outcomes.ForwardFailed);
+    internal static readonly int RejectedIndex = Array.IndexOf(Outcomes.OfDispatch, Outcomes.Rejected);
+    internal static readonly int OutcomeCount = Outcomes.OfDispatch.Length;
 
     internal static int LatencyBucket(double seconds)
     {
