@@ -97,14 +97,13 @@ have_bun() {
 # it induces the GC through EventPipe and sums the runtime's walk of the heap; it names Native AOT types from the
 # executable's symbols). Sets heap_kb to the heap's total and pool_kb to what of it is Kestrel's pooled I/O buffers
 # (each MemoryPoolBlock holds a pinned 4 KiB array): a cache that grows to the most buffers in use at once and is
-# evicted while idle, not state the cycles leave behind. Both n/a if the census fails. With a second argument, the
-# whole census (every type) is also written to that file.
+# evicted while idle, not state the cycles leave behind. Both n/a if the census fails. The whole census (every type)
+# is written to the file given second, for comparing two of them.
 heap_census() {
-  local pid=$1 json top=0
+  local pid=$1 json
   heap_kb=n/a pool_kb=n/a
-  [ -z "${2:-}" ] || top=1000000
-  json=$(timeout 90 dotnet "$census_dll" --pid "$pid" --symbols "$publish/ProxyHost.dbg" --top "$top" --select MemoryPoolBlock --json true 2>/dev/null) || return 0
-  [ -z "${2:-}" ] || printf '%s' "$json" >"$2"
+  json=$(timeout 90 dotnet "$census_dll" --pid "$pid" --symbols "$publish/ProxyHost.dbg" --top 1000000 --select MemoryPoolBlock --json true 2>/dev/null) || return 0
+  printf '%s' "$json" >"$2"
   heap_kb=$(jq -r '.heapBytes / 1024 | floor' <<<"$json")
   pool_kb=$(jq -r '[.selected[] | select(.name | endswith("MemoryPoolBlock"))] | (.[0].count // 0) * (4096 + 24) / 1024 | floor' <<<"$json")
 }
@@ -277,6 +276,7 @@ leak() {
   "${lt[@]}" --Target "http://127.0.0.1:$port" --Controllers "$n" --Dispatchers 0 --AbortRate 1 --AbortMaxDelayMs "$delay" \
     --Duration "$chunk" --Drain 0 --Json true >"$tmp/leak-warmup.json" 2>"$tmp/leak-warmup.err" || true
   sleep 1
+  rm -f "$tmp"/leak-census-*.json
   local heap0 pool0 rss0; heap_census "$pid" "$tmp/leak-census-0.json"; heap0=$heap_kb pool0=$pool_kb; rss0=$(kb "$pid" VmRSS)
   emit "| cycles (broker: parked, then aborted) | polls the clients aborted | connections opened | seconds | cycles/s | RSS MB | managed heap after GC KB | of it Kestrel's buffer pool KB | heap less the pool KB | broker open fds | broker threads |"
   emit "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
@@ -300,18 +300,17 @@ leak() {
     if [ -n "$before" ] && [ -n "$after" ]; then b=$((after - before)); fi
     before=$after
     done_cycles=$((done_cycles + b))
-    heap_census "$pid"; heap=$heap_kb pool=$pool_kb; rss=$(kb "$pid" VmRSS)
+    heap_census "$pid" "$tmp/leak-census-1.json"; heap=$heap_kb pool=$pool_kb; rss=$(kb "$pid" VmRSS)
     emit "| $done_cycles | $client | $conns | $((SECONDS - started)) | $((b / chunk)) | $((rss / 1024)) | $heap | $pool | $(less_pool "$heap" "$pool") | $(fds "$pid") | $(kb "$pid" Threads) |"
     log "leak: $done_cycles cycles, rss ${rss}KB heap ${heap}KB"
   done
   local hwm; hwm=$(kb "$pid" VmHWM)
-  heap_census "$pid" "$tmp/leak-census-1.json"
   stop "$pid"
   emit
   emit "After $done_cycles cycles: RSS $(awk -v a="$rss" -v b="$rss0" 'BEGIN{printf "%+.1f %%", (a - b) * 100 / b}') vs the baseline, managed heap $(change "$heap" "$heap0") (target: both within ±10 %), the heap less Kestrel's buffer pool $(change "$(less_pool "$heap" "$pool")" "$(less_pool "$heap0" "$pool0")"); peak RSS $((hwm / 1024)) MB."
   emit
   if [ -s "$tmp/leak-census-0.json" ] && [ -s "$tmp/leak-census-1.json" ]; then
-    emit "The types whose live bytes changed most between the baseline and a census taken just after the last chunk (heap census):"
+    emit "The types whose live bytes changed most between the baseline and the census after the last chunk:"
     emit
     emit "| type | bytes at the baseline | after | change | objects change |"
     emit "| --- | ---: | ---: | ---: | ---: |"
