@@ -30,7 +30,7 @@ var census = Census.Take(options.Pid, TimeSpan.FromSeconds(60));
 var names = census.Names;
 if (options.Symbols is { } symbols)
 {
-    foreach (var (id, name) in SymbolNames.ForMethodTables(options.Pid, symbols, census.TypeIds))
+    foreach (var (id, name) in SymbolNames.ForMethodTables(options.Pid, symbols, census.ByType.Keys))
     {
         // Native AOT's type events name no type: the symbol's name replaces the empty one.
         if (!names.TryGetValue(id, out var given) || given.Length == 0)
@@ -104,8 +104,6 @@ namespace Firestarter.HeapCensus
         public Dictionary<ulong, (long Count, long Bytes)> ByType { get; } = [];
 
         public Dictionary<ulong, string> Names { get; } = [];
-
-        public IEnumerable<ulong> TypeIds => ByType.Keys;
 
         public static Census Take(int pid, TimeSpan timeout)
         {

@@ -41,9 +41,9 @@ internal sealed class FirestarterMetrics
         var meter = meterFactory.Create(MeterName);
 
         meter.CreateObservableCounter(
-            "firestarter.polls", _polls.Observe, "{poll}", "Controller polls that ended, by outcome: matched, aborted, expired, rejected, drained.");
+            "firestarter.polls", _polls.Observe, "{poll}", $"Controller polls that ended, by outcome: {string.Join(", ", Outcomes.OfPoll)}.");
         meter.CreateObservableCounter(
-            "firestarter.dispatches", _dispatches.Observe, "{dispatch}", "Dispatches answered, by outcome: warm, cold, rejected, forwarded, forward_failed.");
+            "firestarter.dispatches", _dispatches.Observe, "{dispatch}", $"Dispatches answered, by outcome: {string.Join(", ", Outcomes.OfDispatch)}.");
         meter.CreateObservableCounter(
             "firestarter.handoffs", _handoffs.Observe, "{handoff}",
             "Runs handed to claimed controllers, by outcome: delivered; delivered_as_client_left (written as the client left: it may not have the run); " +
