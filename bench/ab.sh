@@ -41,7 +41,9 @@ measure() { # name command
 
 for _ in $(seq 1 "$rounds"); do
   for variant in "$@"; do
-    measure "${variant%%=*}" "${variant#*=}" | tee -a "$out"
+    # Not through a pipe: measure must run in this shell, so that Ctrl+C can end the server it started.
+    measure "${variant%%=*}" "${variant#*=}" >>"$out"
+    tail -n 1 "$out"
   done
 done
 
