@@ -307,7 +307,7 @@ leak() {
   local hwm; hwm=$(kb "$pid" VmHWM)
   stop "$pid"
   emit
-  emit "After $done_cycles cycles: RSS $(awk -v a="$rss" -v b="$rss0" 'BEGIN{printf "%+.1f %%", (a - b) * 100 / b}') vs the baseline, managed heap $(change "$heap" "$heap0") (target: both within ±10 %), the heap less Kestrel's buffer pool $(change "$(less_pool "$heap" "$pool")" "$(less_pool "$heap0" "$pool0")"); peak RSS $((hwm / 1024)) MB."
+  emit "After $done_cycles cycles: RSS $(change "$rss" "$rss0") vs the baseline, managed heap $(change "$heap" "$heap0") (target: both within ±10 %), the heap less Kestrel's buffer pool $(change "$(less_pool "$heap" "$pool")" "$(less_pool "$heap0" "$pool0")"); peak RSS $((hwm / 1024)) MB."
   emit
   if [ -s "$tmp/leak-census-0.json" ] && [ -s "$tmp/leak-census-1.json" ]; then
     emit "The types whose live bytes changed most between the baseline and the census after the last chunk:"
