@@ -1,7 +1,9 @@
 using BenchmarkDotNet.Attributes;
 using Firestarter.Matching;
 using Firestarter.Protocol;
+using Firestarter.Security;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Firestarter.Benchmarks;
 
@@ -9,7 +11,7 @@ namespace Firestarter.Benchmarks;
 [MemoryDiagnoser]
 public class ProtocolBenchmarks
 {
-    private readonly DeploymentIdentityResolver _identities = new();
+    private readonly DeploymentIdentityResolver _identities = new(new DeploymentTokenOptions(), TimeProvider.System, NullLogger.Instance);
     private readonly string _token = Samples.DeploymentToken(Samples.Deployment);
     private HeaderDictionary _bareHeaders = null!;
     private HeaderDictionary _tokenHeaders = null!;
@@ -31,20 +33,19 @@ public class ProtocolBenchmarks
         return message.Key.Deployment;
     }
 
-    /// <summary>PollHeadersReader.TryReadKey, deployment sent as a bare id.</summary>
+    /// <summary>PollHeadersReader.TryRead and identity resolution, as the poll handler does them; deployment sent as a bare id.</summary>
     [Benchmark]
-    public string Poll_headers_bare_id()
-    {
-        PollHeadersReader.TryReadKey(_bareHeaders, _identities, out var key);
-        return key.Deployment;
-    }
+    public string Poll_headers_bare_id() => ReadKey(_bareHeaders).Deployment;
 
-    /// <summary>PollHeadersReader.TryReadKey, deployment sent as a (cached) deployment token.</summary>
+    /// <summary>PollHeadersReader.TryRead and identity resolution; deployment sent as a (cached) deployment token.</summary>
     [Benchmark]
-    public string Poll_headers_token()
+    public string Poll_headers_token() => ReadKey(_tokenHeaders).Deployment;
+
+    private MatchKey ReadKey(HeaderDictionary headers)
     {
-        PollHeadersReader.TryReadKey(_tokenHeaders, _identities, out var key);
-        return key.Deployment;
+        PollHeadersReader.TryRead(headers, out var poll);
+        _identities.TryResolve(poll.DeploymentId, out var deployment, out _);
+        return poll.KeyFor(deployment);
     }
 
     /// <summary>DeploymentIdentityResolver.TryResolve of a bare id (the token check only).</summary>

@@ -1,4 +1,6 @@
+using Firestarter.ColdStart;
 using Firestarter.Limits;
+using Firestarter.Matching;
 using Firestarter.Security;
 
 namespace Firestarter;

@@ -79,6 +79,11 @@ public static class FirestarterServiceCollectionExtensions
             }
         });
 
+        // Each folder reads its own section only, so none of them depends on the options' root.
+        services.AddSingleton(sp => Options.Options.Create(sp.GetRequiredService<IOptions<Firestarter.FirestarterOptions>>().Value.ColdStart));
+        services.AddSingleton(sp => Options.Options.Create(sp.GetRequiredService<IOptions<Firestarter.FirestarterOptions>>().Value.Security));
+        services.AddSingleton(sp => Options.Options.Create(sp.GetRequiredService<IOptions<Firestarter.FirestarterOptions>>().Value.Limits));
+        services.AddSingleton(sp => Options.Options.Create(sp.GetRequiredService<IOptions<Firestarter.FirestarterOptions>>().Value.Operations));
         services.AddSingleton(sp => new WarmPool(sp.GetRequiredService<IOptions<Firestarter.FirestarterOptions>>().Value.Selection));
         services.AddSingleton<DeploymentIdentityResolver>();
         services.AddSingleton<FirestarterMetrics>();
@@ -97,7 +102,7 @@ public static class FirestarterServiceCollectionExtensions
         services.AddHostedService<WarmPoolLifetime>();
 
         // Operations: status windows, admin endpoints' access, readiness.
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Firestarter.FirestarterOptions>, FirestarterOperationsOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Firestarter.FirestarterOptions>, Firestarter.FirestarterOperationsOptionsValidator>());
         services.AddSingleton<DispatchWindows>();
         services.AddSingleton<AdminAccess>();
         services.AddSingleton<StatusReport>();

@@ -1,4 +1,5 @@
 using Firestarter;
+using Firestarter.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
 // In the builder namespace, beside YARP's UseLoadBalancing and friends.

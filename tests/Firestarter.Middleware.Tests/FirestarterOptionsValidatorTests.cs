@@ -1,3 +1,5 @@
+using Firestarter.ColdStart;
+using Firestarter.Matching;
 using Microsoft.Extensions.Options;
 
 namespace Firestarter.Tests;

@@ -1,5 +1,5 @@
+using System.Runtime.InteropServices;
 using Firestarter.Diagnostics;
-using Firestarter.Dispatching;
 using Firestarter.Protocol;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -37,16 +37,16 @@ internal sealed partial class ColdStartForwarder
     private readonly int _maxResponseBodySize;
     private readonly ILogger _logger;
 
-    public ColdStartForwarder(IOptions<FirestarterOptions> options, TimeProvider time, ILogger<ColdStartForwarder> logger)
+    public ColdStartForwarder(IOptions<ColdStartOptions> options, TimeProvider time, ILogger<ColdStartForwarder> logger)
     {
-        var coldStart = options.Value.ColdStart;
+        var coldStart = options.Value;
         _maxResponseBodySize = coldStart.MaxResponseBodySize;
         _logger = logger;
         _pipeline = BuildPipeline(coldStart, time, logger);
     }
 
     /// <summary>Forwards the dispatch and answers the supervisor. Returns the dispatch outcome for metrics.</summary>
-    public async ValueTask<string> ForwardAsync(HttpContext context, RequestDelegate next, DispatchBody body)
+    public async ValueTask<string> ForwardAsync(HttpContext context, RequestDelegate next, ReadOnlyMemory<byte> body)
     {
         var features = context.Features;
         var originalBodyFeature = features.GetRequiredFeature<IHttpResponseBodyFeature>();
@@ -114,7 +114,7 @@ internal sealed partial class ColdStartForwarder
         features.Set<IHttpResponseBodyFeature>(bodyFeature);
         features.Set<IHttpRequestLifetimeFeature>(lifetime);
         features.Set<IForwarderErrorFeature>(null);
-        context.Request.Body = new MemoryStream(state.Body.Array, 0, state.Body.Length, writable: false);
+        context.Request.Body = ReadOnlyStream(state.Body);
         state.ProxyFeature.AvailableDestinations = state.Destinations;
 
         await state.Next(context);
@@ -139,6 +139,12 @@ internal sealed partial class ColdStartForwarder
         buffer.Position = 0;
         return Outcome.FromResult(new ForwardAttempt(context.Response.StatusCode, ForwarderError.None, null, buffer));
     }
+
+    // The body's bytes as a request stream, without a copy when they sit in an array (a pooled dispatch body does).
+    private static MemoryStream ReadOnlyStream(ReadOnlyMemory<byte> bytes) =>
+        MemoryMarshal.TryGetArray(bytes, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(bytes.ToArray(), writable: false);
 
     private static ResiliencePipeline<ForwardAttempt> BuildPipeline(ColdStartOptions options, TimeProvider time, ILogger logger)
     {
@@ -188,7 +194,7 @@ internal sealed partial class ColdStartForwarder
     private sealed record AttemptState(
         HttpContext Context,
         RequestDelegate Next,
-        DispatchBody Body,
+        ReadOnlyMemory<byte> Body,
         IReverseProxyFeature ProxyFeature,
         IReadOnlyList<DestinationState> Destinations,
         int MaxResponseBodySize);

@@ -1,4 +1,4 @@
-namespace Firestarter;
+namespace Firestarter.ColdStart;
 
 /// <summary>What the broker does with a dispatch that no waiting controller can take.</summary>
 public enum ColdStartMode

@@ -1,4 +1,4 @@
-namespace Firestarter;
+namespace Firestarter.ColdStart;
 
 /// <summary>
 /// The cold-start path: what a dispatch that finds no waiting controller gets, and how forwarding it is guarded.

@@ -1,5 +1,4 @@
 using Firestarter.Diagnostics;
-using Firestarter.Dispatching;
 using Firestarter.Protocol;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
@@ -9,12 +8,12 @@ namespace Firestarter.ColdStart;
 /// <summary>
 /// Answers a dispatch that no waiting controller took, by the configured <see cref="ColdStartMode"/>.
 /// </summary>
-internal sealed class ColdStartPath(IOptions<FirestarterOptions> options, ColdStartForwarder forwarder)
+internal sealed class ColdStartPath(IOptions<ColdStartOptions> options, ColdStartForwarder forwarder)
 {
-    private readonly bool _forward = options.Value.ColdStart.Mode == ColdStartMode.Forward;
+    private readonly bool _forward = options.Value.Mode == ColdStartMode.Forward;
 
     /// <summary>Answers the supervisor; returns the dispatch outcome for metrics.</summary>
-    public async ValueTask<string> AnswerAsync(HttpContext context, RequestDelegate next, DispatchBody body)
+    public async ValueTask<string> AnswerAsync(HttpContext context, RequestDelegate next, ReadOnlyMemory<byte> body)
     {
         if (_forward)
         {

@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using Firestarter.Matching;
-using Firestarter.Operations;
 
 namespace Firestarter.Diagnostics;
 
@@ -81,7 +80,7 @@ internal sealed class FirestarterMetrics
     private static List<Measurement<long>> ObserveByDeployment(WarmPool pool)
     {
         // Keep the largest deployments as their own series and fold the tail, so cardinality stays bounded.
-        var ordered = WarmPool.CountByDeployment(pool.CountByKey());
+        var ordered = ParkedCounts.ByDeployment(pool.CountByKey());
         var measurements = new List<Measurement<long>>(Math.Min(ordered.Count, MaxDeploymentTags + 1));
         long other = 0;
         for (var i = 0; i < ordered.Count; i++)

@@ -85,7 +85,7 @@ internal sealed partial class DispatchHandler
                 return;
             }
 
-            var outcome = await _coldStart.AnswerAsync(context, next, body);
+            var outcome = await _coldStart.AnswerAsync(context, next, body.Memory);
             Complete(outcome, started, body, message);
         }
     }

@@ -1,3 +1,4 @@
+using Firestarter.ColdStart;
 using Firestarter.Diagnostics;
 using Firestarter.Matching;
 using Microsoft.Extensions.Hosting;

@@ -28,9 +28,9 @@ internal sealed partial class ParkingLimits
     private readonly ILogger _logger;
     private int _parked;
 
-    public ParkingLimits(IOptions<FirestarterOptions> options, ILogger<ParkingLimits> logger)
+    public ParkingLimits(IOptions<LimitsOptions> options, ILogger<ParkingLimits> logger)
     {
-        var limits = options.Value.Limits;
+        var limits = options.Value;
         _maxParked = limits.MaxParked;
         _maxPerKey = limits.MaxParkedPerKey;
         _retryAfter = Math.Max(1, (long)Math.Ceiling(limits.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);

@@ -1,4 +1,4 @@
-namespace Firestarter;
+namespace Firestarter.Matching;
 
 /// <summary>
 /// Which waiting controller a dispatch takes when several wait for the same match key.

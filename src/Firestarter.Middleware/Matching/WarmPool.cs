@@ -208,24 +208,6 @@ internal sealed class WarmPool
         }
     }
 
-    /// <summary>
-    /// Sums <paramref name="countsByKey"/> (from <see cref="CountByKey"/>) per deployment, largest first, ties in
-    /// ordinal order of the deployment id: the order both the metrics' and the status endpoint's top lists use.
-    /// </summary>
-    public static List<(string Deployment, long Count)> CountByDeployment(IEnumerable<KeyValuePair<MatchKey, int>> countsByKey)
-    {
-        var sums = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var (key, count) in countsByKey)
-        {
-            sums[key.Deployment] = sums.GetValueOrDefault(key.Deployment) + count;
-        }
-
-        List<(string Deployment, long Count)> ordered = [.. sums.Select(pair => (pair.Key, pair.Value))];
-
-        ordered.Sort(static (a, b) => b.Count != a.Count ? b.Count.CompareTo(a.Count) : string.CompareOrdinal(a.Deployment, b.Deployment));
-        return ordered;
-    }
-
     private void Unlink(PollBucket bucket, ParkedPoll poll)
     {
         if (bucket.Remove(poll))

@@ -17,9 +17,9 @@ internal sealed class AdminAccess
     private readonly int? _port;
     private readonly ApiKeySet? _key;
 
-    public AdminAccess(IOptions<FirestarterOptions> options)
+    public AdminAccess(IOptions<FirestarterOperationsOptions> options)
     {
-        var operations = options.Value.Operations;
+        var operations = options.Value;
         _port = operations.Port;
         _key = operations.ApiKey is { } key ? new ApiKeySet([key]) : null;
     }

@@ -2,6 +2,7 @@ using Firestarter.Diagnostics;
 using Firestarter.Limits;
 using Firestarter.Matching;
 using Firestarter.Protocol;
+using Firestarter.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.Extensions.Logging;
@@ -57,11 +58,20 @@ internal sealed partial class PollHandler
             return;
         }
 
-        if (PollHeadersReader.TryReadKey(context.Request.Headers, _identities, out var key) is { } problem)
+        if (PollHeadersReader.TryRead(context.Request.Headers, out var headers) is { } problem)
         {
             await RejectAsync(context, problem);
             return;
         }
+
+        // Who the controller is, from its bare deployment id or its deployment token, before anything is keyed on it.
+        if (!_identities.TryResolve(headers.DeploymentId, out var deployment, out var identityProblem))
+        {
+            await RejectAsync(context, identityProblem);
+            return;
+        }
+
+        var key = headers.KeyFor(deployment);
 
         // Held until the poll ends, whatever the outcome.
         using var slot = _limits.TryTake(context, key, out var overLimit);
@@ -86,9 +96,9 @@ internal sealed partial class PollHandler
 
         if (_logger.IsEnabled(LogLevel.Debug))
         {
-            var headers = context.Request.Headers;
-            string? controllerId = headers[WarmStartHeaders.ControllerId];
-            string? instance = headers[WarmStartHeaders.WorkerInstanceName];
+            var requestHeaders = context.Request.Headers;
+            string? controllerId = requestHeaders[WarmStartHeaders.ControllerId];
+            string? instance = requestHeaders[WarmStartHeaders.WorkerInstanceName];
             Log.Parked(_logger, key, controllerId, instance);
         }
 

@@ -4,13 +4,24 @@ using Microsoft.Extensions.Primitives;
 
 namespace Firestarter.Protocol;
 
-/// <summary>Reads a controller's match key from the headers of its <c>GET /warm-start</c>.</summary>
+/// <summary>What a controller's <c>GET /warm-start</c> headers say, checked for shape but not for who sent them.</summary>
+/// <param name="DeploymentId">The deployment header as sent: a bare deployment id or a deployment token.</param>
+/// <param name="Version">The deployment's version.</param>
+/// <param name="Cpu">The machine's CPU.</param>
+/// <param name="Memory">The machine's memory.</param>
+internal readonly record struct PollHeaders(string DeploymentId, string Version, double Cpu, double Memory)
+{
+    /// <summary>The match key once the deployment header has been resolved to <paramref name="deployment"/>.</summary>
+    public MatchKey KeyFor(string deployment) => new(deployment, Version, Cpu, Memory);
+}
+
+/// <summary>Reads the match-key headers of a controller's <c>GET /warm-start</c>.</summary>
 internal static class PollHeadersReader
 {
-    /// <summary>Returns null and the key, or the problem that makes the poll unacceptable.</summary>
-    public static Problem? TryReadKey(IHeaderDictionary headers, DeploymentIdentityResolver identities, out MatchKey key)
+    /// <summary>Returns null and the headers, or the problem that makes the poll unacceptable.</summary>
+    public static Problem? TryRead(IHeaderDictionary headers, out PollHeaders poll)
     {
-        key = default;
+        poll = default;
         // All four are read either way (the happy path needs them all); the first problem is reported.
         var deploymentProblem = Single(headers, WarmStartHeaders.DeploymentId, out var deploymentHeader);
         var versionProblem = Single(headers, WarmStartHeaders.DeploymentVersion, out var version);
@@ -32,12 +43,7 @@ internal static class PollHeadersReader
             return Problem.BadHeader($"Header '{WarmStartHeaders.MachineMemory}' must be a finite, non-negative number (was '{Shorten(memoryText)}').");
         }
 
-        if (!identities.TryResolve(deploymentHeader, out var deployment, out var identityProblem))
-        {
-            return identityProblem;
-        }
-
-        key = new MatchKey(deployment, version, cpu, memory);
+        poll = new PollHeaders(deploymentHeader, version, cpu, memory);
         return null;
     }
 

@@ -9,7 +9,7 @@ namespace Firestarter.Security;
 /// the deployment it names.
 /// </summary>
 /// <remarks>
-/// Called only when <see cref="Matching.DeploymentIdentityResolver"/> has not seen the token before: the result is
+/// Called only when <see cref="DeploymentIdentityResolver"/> has not seen the token before: the result is
 /// cached there until the token expires, so a deployment's controllers pay for the verification once.
 /// </remarks>
 internal sealed class DeploymentTokenValidator

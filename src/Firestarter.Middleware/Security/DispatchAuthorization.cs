@@ -21,9 +21,9 @@ internal sealed partial class DispatchAuthorization
     private readonly ApiKeySet _keys;
     private readonly ILogger _logger;
 
-    public DispatchAuthorization(IOptions<FirestarterOptions> options, ILogger<DispatchAuthorization> logger)
+    public DispatchAuthorization(IOptions<SecurityOptions> options, ILogger<DispatchAuthorization> logger)
     {
-        _keys = new ApiKeySet(options.Value.Security.DispatchApiKeys);
+        _keys = new ApiKeySet(options.Value.DispatchApiKeys);
         _logger = logger;
     }
 

@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
+using Firestarter.Diagnostics;
 using Firestarter.Matching;
-using Firestarter.Operations;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 
@@ -76,7 +76,7 @@ internal sealed class StatusReport
 
         json.WriteEndArray();
         json.WriteStartArray("byDeployment");
-        foreach (var (deployment, count) in WarmPool.CountByDeployment(byKey).Take(top))
+        foreach (var (deployment, count) in ParkedCounts.ByDeployment(byKey).Take(top))
         {
             json.WriteStartObject();
             json.WriteString("deployment", deployment);

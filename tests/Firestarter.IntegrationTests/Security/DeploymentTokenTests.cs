@@ -73,7 +73,7 @@ public sealed class DeploymentTokenTests
         using var client = ClientFor(broker);
         var token = DeploymentTokens.Create("deployment_cached");
         var key = Key.Default with { Deployment = "deployment_cached" };
-        var resolver = (Matching.DeploymentIdentityResolver)broker.Services.GetService(typeof(Matching.DeploymentIdentityResolver))!;
+        var resolver = (Firestarter.Security.DeploymentIdentityResolver)broker.Services.GetService(typeof(Firestarter.Security.DeploymentIdentityResolver))!;
 
         for (var i = 0; i < 3; i++)
         {

@@ -22,8 +22,9 @@ public class DispatchHandlerTests
         {
             var wrapped = Microsoft.Extensions.Options.Options.Create(options ?? new FirestarterOptions());
             Recorder = new MetricsRecorder(Pool);
-            var coldStart = new ColdStartPath(wrapped, new ColdStartForwarder(wrapped, Time, NullLogger<ColdStartForwarder>.Instance));
-            Handler = new DispatchHandler(Pool, coldStart, new Firestarter.Security.DispatchAuthorization(wrapped, NullLogger<Firestarter.Security.DispatchAuthorization>.Instance), Recorder.Metrics, Time, wrapped, NullLogger<DispatchHandler>.Instance);
+            var coldStartOptions = Microsoft.Extensions.Options.Options.Create(wrapped.Value.ColdStart);
+            var coldStart = new ColdStartPath(coldStartOptions, new ColdStartForwarder(coldStartOptions, Time, NullLogger<ColdStartForwarder>.Instance));
+            Handler = new DispatchHandler(Pool, coldStart, new Firestarter.Security.DispatchAuthorization(Microsoft.Extensions.Options.Options.Create(wrapped.Value.Security), NullLogger<Firestarter.Security.DispatchAuthorization>.Instance), Recorder.Metrics, Time, wrapped, NullLogger<DispatchHandler>.Instance);
         }
 
         public WarmPool Pool { get; } = new(SelectionOrder.NewestFirst);

@@ -23,8 +23,8 @@ public class PollHandlerTests
             var options = Microsoft.Extensions.Options.Options.Create(new FirestarterOptions { Enabled = enabled });
             Handler = new PollHandler(
                 Pool,
-                new DeploymentIdentityResolver(),
-                new Firestarter.Limits.ParkingLimits(options, NullLogger<Firestarter.Limits.ParkingLimits>.Instance),
+                Identities,
+                new Firestarter.Limits.ParkingLimits(Microsoft.Extensions.Options.Options.Create(options.Value.Limits), NullLogger<Firestarter.Limits.ParkingLimits>.Instance),
                 Recorder.Metrics,
                 Time,
                 options,
@@ -32,6 +32,8 @@ public class PollHandlerTests
         }
 
         public WarmPool Pool { get; } = new(SelectionOrder.NewestFirst);
+
+        public Firestarter.Security.DeploymentIdentityResolver Identities { get; } = TestSupport.Identities.Unverified();
 
         public FakeTimeProvider Time { get; } = new();
 
@@ -215,6 +217,40 @@ public class PollHandlerTests
         var poll = harness.Pool.TryClaim(Key);
 
         Assert.NotNull(poll);
+        await Handoff.WriteRunAsync(poll, "{}"u8.ToArray());
+        await handling.WaitAsync(Patience);
+    }
+
+    [Fact]
+    public async Task A_bad_token_in_the_header_is_refused_with_the_tokens_problem_and_not_parked()
+    {
+        using var harness = new Harness();
+        using var client = Controller(deployment: Tokens.WithPayload("""{"deployment":42}"""));
+
+        await harness.Handler.HandleAsync(client.Context).WaitAsync(Patience);
+
+        Assert.Equal(400, client.Context.Response.StatusCode);
+        using var problem = JsonDocument.Parse(client.ResponseBytes);
+        Assert.Equal(
+            "Header 'x-trigger-deployment-id': The deployment token's 'deployment' claim must be a non-empty string.",
+            problem.RootElement.GetProperty("detail").GetString());
+        Assert.Equal(0, harness.Pool.ParkedCount);
+        Assert.Equal(["rejected"], harness.PollOutcomes);
+    }
+
+    [Fact]
+    public async Task The_resolver_passed_in_is_the_one_used()
+    {
+        using var harness = new Harness();
+        var token = Tokens.ForDeployment("deployment_abc");
+        Assert.True(harness.Identities.TryResolve(token, out var cached, out _));
+        using var client = Controller(deployment: token);
+        var handling = harness.Handler.HandleAsync(client.Context);
+
+        var poll = harness.Pool.TryClaim(Key);
+
+        Assert.NotNull(poll);
+        Assert.Same(cached, poll.Key.Deployment);
         await Handoff.WriteRunAsync(poll, "{}"u8.ToArray());
         await handling.WaitAsync(Patience);
     }

@@ -1,5 +1,4 @@
 using System.Text;
-using Firestarter.Matching;
 using Firestarter.Security;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;

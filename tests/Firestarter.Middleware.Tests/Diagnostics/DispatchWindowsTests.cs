@@ -1,8 +1,7 @@
 using Firestarter.Diagnostics;
-using Firestarter.Operations;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Firestarter.Tests.Operations;
+namespace Firestarter.Tests.Diagnostics;
 
 public class DispatchWindowsTests
 {

@@ -1,6 +1,4 @@
-using Firestarter.Diagnostics;
-
-namespace Firestarter.Operations;
+namespace Firestarter.Diagnostics;
 
 /// <summary>
 /// Dispatch counts by outcome and a latency histogram over the last 15 minutes, in 10-second buckets kept in a ring,

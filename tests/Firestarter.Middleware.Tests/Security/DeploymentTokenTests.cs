@@ -1,8 +1,8 @@
 using System.Text;
-using Firestarter.Matching;
+using Firestarter.Security;
 using Firestarter.Tests.TestSupport;
 
-namespace Firestarter.Tests.Matching;
+namespace Firestarter.Tests.Security;
 
 public class DeploymentTokenTests
 {

@@ -1,8 +1,8 @@
 using System.Text;
 using System.Text.Json;
-using Firestarter.Protocol;
+using Firestarter.Polling;
 
-namespace Firestarter.Tests.Protocol;
+namespace Firestarter.Tests.Polling;
 
 public class ConnectResponseTests
 {

@@ -1,11 +1,9 @@
 using Firestarter.Dispatching;
 using Firestarter.Polling;
-using Firestarter.Protocol;
-using Firestarter.Routing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
-namespace Firestarter;
+namespace Firestarter.Routing;
 
 /// <summary>
 /// The YARP pipeline step that answers warm-start routes itself and lets every other route through to be forwarded.

@@ -1,9 +1,9 @@
 using System.Text;
-using Firestarter.Protocol;
+using Firestarter.Polling;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
-namespace Firestarter.Tests.Protocol;
+namespace Firestarter.Tests.Polling;
 
 public class ConnectHandlerTests
 {

@@ -1,6 +1,7 @@
+using Firestarter.Operations;
 using Microsoft.Extensions.Options;
 
-namespace Firestarter.Operations;
+namespace Firestarter;
 
 /// <summary>Checks <c>Firestarter:Operations</c> when the host starts; each failure names the key.</summary>
 internal sealed class FirestarterOperationsOptionsValidator : IValidateOptions<FirestarterOptions>

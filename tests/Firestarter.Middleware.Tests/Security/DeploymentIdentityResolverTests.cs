@@ -1,7 +1,7 @@
-using Firestarter.Matching;
+using Firestarter.Security;
 using Firestarter.Tests.TestSupport;
 
-namespace Firestarter.Tests.Matching;
+namespace Firestarter.Tests.Security;
 
 public class DeploymentIdentityResolverTests
 {
@@ -13,7 +13,7 @@ public class DeploymentIdentityResolverTests
     [InlineData("not a token at all")]
     public void A_value_that_is_not_token_shaped_passes_through_as_the_deployment(string header)
     {
-        var resolver = new DeploymentIdentityResolver();
+        var resolver = Identities.Unverified();
 
         Assert.True(resolver.TryResolve(header, out var deployment, out var problem));
 
@@ -24,7 +24,7 @@ public class DeploymentIdentityResolverTests
     [Fact]
     public void A_token_resolves_to_its_deployment_claim()
     {
-        var resolver = new DeploymentIdentityResolver();
+        var resolver = Identities.Unverified();
 
         Assert.True(resolver.TryResolve(Tokens.ForDeployment("deployment_abc"), out var deployment, out var problem));
 
@@ -35,7 +35,7 @@ public class DeploymentIdentityResolverTests
     [Fact]
     public void Different_tokens_naming_the_same_deployment_resolve_to_equal_identities()
     {
-        var resolver = new DeploymentIdentityResolver();
+        var resolver = Identities.Unverified();
         var first = Tokens.WithPayload("""{"deployment":"deployment_abc","iat":1}""");
         var second = Tokens.WithPayload("""{"iat":2,"deployment":"deployment_abc"}""");
 
@@ -48,7 +48,7 @@ public class DeploymentIdentityResolverTests
     [Fact]
     public void A_token_shaped_value_with_a_bad_payload_fails_with_the_tokens_problem()
     {
-        var resolver = new DeploymentIdentityResolver();
+        var resolver = Identities.Unverified();
 
         Assert.False(resolver.TryResolve(Tokens.WithPayload("""{"sub":"x"}"""), out _, out var problem));
 
@@ -58,7 +58,7 @@ public class DeploymentIdentityResolverTests
     [Fact]
     public void A_failed_token_is_not_cached_as_a_success()
     {
-        var resolver = new DeploymentIdentityResolver();
+        var resolver = Identities.Unverified();
         var token = Tokens.WithRawPayload("!!!!");
 
         Assert.False(resolver.TryResolve(token, out _, out _));
@@ -69,7 +69,7 @@ public class DeploymentIdentityResolverTests
     [Fact]
     public void A_token_seen_before_is_answered_from_the_cache_without_decoding_again()
     {
-        var resolver = new DeploymentIdentityResolver();
+        var resolver = Identities.Unverified();
         var token = Tokens.ForDeployment("deployment_abc");
 
         Assert.True(resolver.TryResolve(token, out var first, out _));
@@ -85,7 +85,7 @@ public class DeploymentIdentityResolverTests
     [Fact]
     public void The_cache_stays_bounded_by_clearing_when_full_and_refilling()
     {
-        var resolver = new DeploymentIdentityResolver();
+        var resolver = Identities.Unverified();
         var firstToken = Tokens.ForDeployment("deployment_0");
         Assert.True(resolver.TryResolve(firstToken, out var firstDecoded, out _));
 

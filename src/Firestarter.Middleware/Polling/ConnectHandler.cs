@@ -1,7 +1,8 @@
+using Firestarter.Protocol;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 
-namespace Firestarter.Protocol;
+namespace Firestarter.Polling;
 
 /// <summary>Answers a controller's <c>GET /connect</c> with the poll timings (encoded once, at start).</summary>
 internal sealed class ConnectHandler(IOptions<FirestarterOptions> options)

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Firestarter.Protocol;
+namespace Firestarter.Polling;
 
 /// <summary>
 /// The answer to <c>GET /connect</c>: how long a controller should hold each poll and how long it should keep

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Buffers.Text;
 using System.Text.Json;
 
-namespace Firestarter.Matching;
+namespace Firestarter.Security;
 
 /// <summary>
 /// Recognises a deployment token in <c>x-trigger-deployment-id</c> and reads the deployment it names.

@@ -1,12 +1,11 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using Firestarter.Diagnostics;
 using Firestarter.Protocol;
-using Firestarter.Security;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
-namespace Firestarter.Matching;
+namespace Firestarter.Security;
 
 /// <summary>
 /// Turns the <c>x-trigger-deployment-id</c> header into the deployment a controller matches under: the bare id
@@ -32,14 +31,8 @@ internal sealed partial class DeploymentIdentityResolver
     private readonly ILogger _logger;
     private int _verifications;
 
-    /// <summary>A resolver that decodes tokens without verifying them (<see cref="TokenEnforcement.Disabled"/>).</summary>
-    public DeploymentIdentityResolver()
-        : this(new DeploymentTokenOptions(), TimeProvider.System, NullLogger.Instance)
-    {
-    }
-
-    public DeploymentIdentityResolver(IOptions<FirestarterOptions> options, TimeProvider time, ILogger<DeploymentIdentityResolver> logger)
-        : this(options.Value.Security.DeploymentTokens, time, logger)
+    public DeploymentIdentityResolver(IOptions<SecurityOptions> options, TimeProvider time, ILogger<DeploymentIdentityResolver> logger)
+        : this(options.Value.DeploymentTokens, time, logger)
     {
     }
 
@@ -58,7 +51,7 @@ internal sealed partial class DeploymentIdentityResolver
     /// Resolves a non-empty header value. On failure, <paramref name="problem"/> is the answer: 400 for a value
     /// that is not a readable token, 401 for one that enforcement refuses.
     /// </summary>
-    public bool TryResolve(string headerValue, out string deployment, out Problem? problem)
+    public bool TryResolve(string headerValue, out string deployment, [NotNullWhen(false)] out Problem? problem)
     {
         var isToken = DeploymentToken.LooksLikeToken(headerValue);
         if (!isToken && _enforcement == TokenEnforcement.Disabled)
