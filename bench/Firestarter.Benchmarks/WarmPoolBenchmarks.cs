@@ -33,7 +33,7 @@ public class WarmPoolBenchmarks
     {
         _pool.TryPark(new ParkedPoll(Key, null, 0));
         var claimed = _pool.TryClaim(Key);
-        claimed?.Complete(PollOutcome.Delivered);
+        claimed?.Complete(PollOutcome.Matched);
         return claimed is not null;
     }
 
@@ -42,6 +42,6 @@ public class WarmPoolBenchmarks
     {
         var poll = new ParkedPoll(Key, null, 0);
         _pool.TryPark(poll);
-        return _pool.TryAbandon(poll, PollOutcome.Gone);
+        return _pool.TryAbandon(poll, PollOutcome.Aborted);
     }
 }

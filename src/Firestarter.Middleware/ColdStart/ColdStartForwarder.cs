@@ -46,7 +46,7 @@ internal sealed partial class ColdStartForwarder
     }
 
     /// <summary>Forwards the dispatch and answers the supervisor. Returns the dispatch outcome for metrics.</summary>
-    public async ValueTask<string> ForwardAsync(HttpContext context, RequestDelegate next, ReadOnlyMemory<byte> body)
+    public async ValueTask<DispatchOutcome> ForwardAsync(HttpContext context, RequestDelegate next, ReadOnlyMemory<byte> body)
     {
         var features = context.Features;
         var originalBodyFeature = features.GetRequiredFeature<IHttpResponseBodyFeature>();
@@ -75,7 +75,7 @@ internal sealed partial class ColdStartForwarder
         if (clientAborted.IsCancellationRequested)
         {
             // The supervisor left; it cold-starts on its own error path.
-            return Outcomes.ForwardFailed;
+            return DispatchOutcome.ForwardFailed;
         }
 
         if (outcome.Result is { Succeeded: true, Response: { } answer })
@@ -84,13 +84,13 @@ internal sealed partial class ColdStartForwarder
             context.Response.ContentLength = answer.Length;
             await context.Response.Body.WriteAsync(answer.GetBuffer().AsMemory(0, (int)answer.Length));
             Log.Forwarded(_logger, context.Response.StatusCode);
-            return Outcomes.Forwarded;
+            return DispatchOutcome.Forwarded;
         }
 
         Log.ForwardFailed(_logger, Describe(outcome));
         context.Response.Clear();
         await ProtocolResponses.WriteJsonAsync(context.Response, ProtocolResponses.NotWarmStarted);
-        return Outcomes.ForwardFailed;
+        return DispatchOutcome.ForwardFailed;
     }
 
     private static string Describe(Outcome<ForwardAttempt> outcome) => outcome.Exception switch

@@ -13,7 +13,7 @@ internal sealed class ColdStartPath(IOptions<ColdStartOptions> options, ColdStar
     private readonly bool _forward = options.Value.Mode == ColdStartMode.Forward;
 
     /// <summary>Answers the supervisor; returns the dispatch outcome for metrics.</summary>
-    public async ValueTask<string> AnswerAsync(HttpContext context, RequestDelegate next, ReadOnlyMemory<byte> body)
+    public async ValueTask<DispatchOutcome> AnswerAsync(HttpContext context, RequestDelegate next, ReadOnlyMemory<byte> body)
     {
         if (_forward)
         {
@@ -21,6 +21,6 @@ internal sealed class ColdStartPath(IOptions<ColdStartOptions> options, ColdStar
         }
 
         await ProtocolResponses.WriteJsonAsync(context.Response, ProtocolResponses.NotWarmStarted);
-        return Outcomes.Cold;
+        return DispatchOutcome.Cold;
     }
 }

@@ -50,16 +50,16 @@ internal sealed class DispatchWindows
     public long StartedTimestamp { get; }
 
     /// <summary>Counts one dispatch. Called once per dispatch; never blocks except at a bucket's first use.</summary>
-    /// <param name="outcome">The dispatch's outcome, as its position in <see cref="Outcomes.OfDispatch"/>.</param>
+    /// <param name="outcome">The dispatch's outcome.</param>
     /// <param name="duration">From its arrival to its answer.</param>
     /// <param name="answeredAt">
     /// When it was answered, a timestamp of this instance's <see cref="TimeProvider"/>: the caller has just read the
     /// clock for the duration, so the bucket comes from that reading rather than a second one.
     /// </param>
-    public void Record(int outcome, TimeSpan duration, long answeredAt)
+    public void Record(DispatchOutcome outcome, TimeSpan duration, long answeredAt)
     {
         var slot = Current(answeredAt / _ticksPerBucket);
-        Interlocked.Increment(ref slot.Outcomes[outcome]);
+        Interlocked.Increment(ref slot.Outcomes[(int)outcome]);
         Interlocked.Increment(ref slot.Latency[LatencyBucket(duration.TotalSeconds)]);
     }
 
@@ -106,21 +106,15 @@ internal sealed class DispatchWindows
                 continue;
             }
 
-            warm[i] = Volatile.Read(ref slot.Outcomes[WarmIndex]);
-            cold[i] = Volatile.Read(ref slot.Outcomes[ColdIndex]) + Volatile.Read(ref slot.Outcomes[ForwardedIndex]) +
-                      Volatile.Read(ref slot.Outcomes[ForwardFailedIndex]);
+            warm[i] = Volatile.Read(ref slot.Outcomes[(int)DispatchOutcome.Warm]);
+            cold[i] = Volatile.Read(ref slot.Outcomes[(int)DispatchOutcome.Cold]) + Volatile.Read(ref slot.Outcomes[(int)DispatchOutcome.Forwarded]) +
+                      Volatile.Read(ref slot.Outcomes[(int)DispatchOutcome.ForwardFailed]);
         }
 
         return (warm, cold);
     }
 
-    // Positions in Outcomes.OfDispatch: the dispatch counter finds an outcome's position once, and passes it here.
-    internal static readonly int WarmIndex = Array.IndexOf(Outcomes.OfDispatch, Outcomes.Warm);
-    internal static readonly int ColdIndex = Array.IndexOf(Outcomes.OfDispatch, Outcomes.Cold);
-    internal static readonly int ForwardedIndex = Array.IndexOf(Outcomes.OfDispatch, Outcomes.Forwarded);
-    internal static readonly int ForwardFailedIndex = Array.IndexOf(Outcomes.OfDispatch, Outcomes.ForwardFailed);
-    internal static readonly int RejectedIndex = Array.IndexOf(Outcomes.OfDispatch, Outcomes.Rejected);
-    internal static readonly int OutcomeCount = Outcomes.OfDispatch.Length;
+    private static readonly int OutcomeCount = OutcomeTags.Dispatch.Length;
 
     internal static int LatencyBucket(double seconds)
     {
@@ -215,15 +209,15 @@ internal sealed class DispatchWindows
 /// <summary>Dispatches over one window: counts by outcome and latency quantiles in seconds.</summary>
 internal sealed class WindowSummary(long[] outcomes, double? p50, double? p99)
 {
-    public long Warm => outcomes[DispatchWindows.WarmIndex];
+    public long Warm => outcomes[(int)DispatchOutcome.Warm];
 
-    public long Cold => outcomes[DispatchWindows.ColdIndex];
+    public long Cold => outcomes[(int)DispatchOutcome.Cold];
 
-    public long Forwarded => outcomes[DispatchWindows.ForwardedIndex];
+    public long Forwarded => outcomes[(int)DispatchOutcome.Forwarded];
 
-    public long ForwardFailed => outcomes[DispatchWindows.ForwardFailedIndex];
+    public long ForwardFailed => outcomes[(int)DispatchOutcome.ForwardFailed];
 
-    public long Rejected => outcomes[DispatchWindows.RejectedIndex];
+    public long Rejected => outcomes[(int)DispatchOutcome.Rejected];
 
     /// <summary>Dispatches that carried a run: warm plus every cold-start outcome (rejected ones carried none).</summary>
     public long Runs => Warm + Cold + Forwarded + ForwardFailed;

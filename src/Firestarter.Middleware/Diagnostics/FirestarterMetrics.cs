@@ -24,9 +24,9 @@ internal sealed class FirestarterMetrics
     internal static readonly double[] DispatchDurationBounds =
         [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-    private readonly OutcomeCounts _polls = new(Outcomes.OfPoll);
-    private readonly OutcomeCounts _dispatches = new(Outcomes.OfDispatch);
-    private readonly OutcomeCounts _handoffs = new(Outcomes.OfHandoff);
+    private readonly OutcomeCounts _polls = new(OutcomeTags.Poll);
+    private readonly OutcomeCounts _dispatches = new(OutcomeTags.Dispatch);
+    private readonly OutcomeCounts _handoffs = new(OutcomeTags.Handoff);
     private readonly Histogram<double> _dispatchDuration;
     private readonly Histogram<double> _waitTime;
     private readonly DispatchWindows? _windows;
@@ -40,9 +40,9 @@ internal sealed class FirestarterMetrics
         var meter = meterFactory.Create(MeterName);
 
         meter.CreateObservableCounter(
-            "firestarter.polls", _polls.Observe, "{poll}", $"Controller polls that ended, by outcome: {string.Join(", ", Outcomes.OfPoll)}.");
+            "firestarter.polls", _polls.Observe, "{poll}", $"Controller polls that ended, by outcome: {string.Join(", ", OutcomeTags.Poll)}.");
         meter.CreateObservableCounter(
-            "firestarter.dispatches", _dispatches.Observe, "{dispatch}", $"Dispatches answered, by outcome: {string.Join(", ", Outcomes.OfDispatch)}.");
+            "firestarter.dispatches", _dispatches.Observe, "{dispatch}", $"Dispatches answered, by outcome: {string.Join(", ", OutcomeTags.Dispatch)}.");
         meter.CreateObservableCounter(
             "firestarter.handoffs", _handoffs.Observe, "{handoff}",
             "Runs handed to claimed controllers, by outcome: delivered; delivered_as_client_left (written as the client left: it may not have the run); " +
@@ -63,17 +63,17 @@ internal sealed class FirestarterMetrics
             "firestarter.draining", () => pool.IsDraining ? 1 : 0, "{state}", "1 while the broker drains for shutdown, else 0.");
     }
 
-    public void PollEnded(string outcome) => _polls.Add(outcome);
+    public void PollEnded(PollOutcome outcome) => _polls.Add((int)outcome);
 
     /// <summary>Records an answered dispatch; <paramref name="answeredAt"/> is the timestamp its duration ended at.</summary>
-    public void Dispatched(string outcome, TimeSpan duration, long answeredAt)
+    public void Dispatched(DispatchOutcome outcome, TimeSpan duration, long answeredAt)
     {
-        var counted = _dispatches.Add(outcome);
-        _dispatchDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("outcome", outcome));
-        _windows?.Record(counted, duration, answeredAt);
+        _dispatches.Add((int)outcome);
+        _dispatchDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("outcome", OutcomeTags.Of(outcome)));
+        _windows?.Record(outcome, duration, answeredAt);
     }
 
-    public void Handoff(string outcome) => _handoffs.Add(outcome);
+    public void Handoff(HandoffOutcome outcome) => _handoffs.Add((int)outcome);
 
     public void ControllerWaited(TimeSpan wait) => _waitTime.Record(wait.TotalSeconds);
 
@@ -102,33 +102,4 @@ internal sealed class FirestarterMetrics
 
         return measurements;
     }
-}
-
-/// <summary>The outcome tag values, spelled once.</summary>
-internal static class Outcomes
-{
-    public const string Matched = "matched";
-    public const string Aborted = "aborted";
-    public const string Expired = "expired";
-    public const string Rejected = "rejected";
-    public const string Drained = "drained";
-
-    public const string Warm = "warm";
-    public const string Cold = "cold";
-    public const string Forwarded = "forwarded";
-    public const string ForwardFailed = "forward_failed";
-
-    public const string Delivered = "delivered";
-    public const string DeliveredAsClientLeft = "delivered_as_client_left";
-    public const string GoneBeforeWrite = "gone_before_write";
-    public const string Refused = "refused";
-
-    /// <summary>How a poll can end, in the order <c>firestarter.polls</c> keeps its counts.</summary>
-    public static readonly string[] OfPoll = [Matched, Aborted, Expired, Rejected, Drained];
-
-    /// <summary>How a dispatch can be answered, in the order both <c>firestarter.dispatches</c> and the status windows keep their counts.</summary>
-    public static readonly string[] OfDispatch = [Warm, Cold, Rejected, Forwarded, ForwardFailed];
-
-    /// <summary>How a handoff can end, in the order <c>firestarter.handoffs</c> keeps its counts.</summary>
-    public static readonly string[] OfHandoff = [Delivered, DeliveredAsClientLeft, GoneBeforeWrite, Refused];
 }

@@ -81,7 +81,7 @@ internal sealed partial class DispatchHandler
             if (_enabled && !_pool.IsDraining && await TryWarmStartAsync(body, message))
             {
                 await ProtocolResponses.WriteJsonAsync(context.Response, ProtocolResponses.WarmStarted);
-                Complete(Outcomes.Warm, started, body, message);
+                Complete(DispatchOutcome.Warm, started, body, message);
                 return;
             }
 
@@ -99,42 +99,36 @@ internal sealed partial class DispatchHandler
         while (_pool.TryClaim(message.Key) is { } poll)
         {
             var result = await Handoff.WriteRunAsync(poll, run);
-            switch (result)
+            _metrics.Handoff(result);
+            if (result is HandoffOutcome.Delivered or HandoffOutcome.DeliveredAsClientLeft)
             {
-                case HandoffResult.Delivered:
-                    _metrics.Handoff(Outcomes.Delivered);
-                    return true;
-                case HandoffResult.DeliveredAsClientLeft:
-                    _metrics.Handoff(Outcomes.DeliveredAsClientLeft);
-                    return true;
-                default:
-                    _metrics.Handoff(result == HandoffResult.GoneBeforeWrite ? Outcomes.GoneBeforeWrite : Outcomes.Refused);
-                    if (_logger.IsEnabled(LogLevel.Debug))
-                    {
-                        var runId = message.RunIdText(body.Span);
-                        Log.ControllerGone(_logger, runId, message.Key, result);
-                    }
+                return true;
+            }
 
-                    break;
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                var runId = message.RunIdText(body.Span);
+                Log.ControllerGone(_logger, runId, message.Key, result);
             }
         }
 
         return false;
     }
 
-    private void Complete(string outcome, long started, DispatchBody body, DispatchMessage message)
+    private void Complete(DispatchOutcome outcome, long started, DispatchBody body, DispatchMessage message)
     {
         Measure(outcome, started);
         if (_logger.IsEnabled(LogLevel.Debug))
         {
             var runId = message.RunIdText(body.Span);
-            if (outcome == Outcomes.Warm)
+            if (outcome == DispatchOutcome.Warm)
             {
                 Log.WarmStarted(_logger, runId, message.Key);
             }
             else
             {
-                Log.ColdStarted(_logger, runId, message.Key, outcome);
+                var tag = OutcomeTags.Of(outcome);
+                Log.ColdStarted(_logger, runId, message.Key, tag);
             }
         }
     }
@@ -143,11 +137,11 @@ internal sealed partial class DispatchHandler
     {
         Log.Rejected(_logger, problem.Status, problem.Detail);
         await problem.WriteAsync(context.Response);
-        Measure(Outcomes.Rejected, started);
+        Measure(DispatchOutcome.Rejected, started);
     }
 
     // One clock reading ends the dispatch: for its duration and for the status windows' bucket.
-    private void Measure(string outcome, long started)
+    private void Measure(DispatchOutcome outcome, long started)
     {
         var answered = _time.GetTimestamp();
         _metrics.Dispatched(outcome, _time.GetElapsedTime(started, answered), answered);
@@ -166,7 +160,7 @@ internal sealed partial class DispatchHandler
 
         [LoggerMessage(EventId = EventIds.HandoffControllerGone, Level = LogLevel.Debug,
             Message = "Run {RunId}: the controller claimed under {Key} was gone ({Result}); offering the run to the next one.")]
-        public static partial void ControllerGone(ILogger logger, string runId, MatchKey key, HandoffResult result);
+        public static partial void ControllerGone(ILogger logger, string runId, MatchKey key, HandoffOutcome result);
 
         [LoggerMessage(EventId = EventIds.DispatchClientGone, Level = LogLevel.Debug, Message = "The supervisor went away while sending a dispatch.")]
         public static partial void ClientGone(ILogger logger);

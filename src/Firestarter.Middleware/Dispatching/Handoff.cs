@@ -1,26 +1,8 @@
+using Firestarter.Diagnostics;
 using Firestarter.Matching;
 using Microsoft.AspNetCore.Http;
 
 namespace Firestarter.Dispatching;
-
-/// <summary>How writing a run into a claimed poll went.</summary>
-internal enum HandoffResult
-{
-    /// <summary>The run was written to a connection that was live: the dispatch may answer <c>true</c>.</summary>
-    Delivered,
-
-    /// <summary>
-    /// The run was written, but the client left in the same instant (the server saw it abort, or its end closed).
-    /// It may or may not have the run; offering it again could run it twice, so it counts as delivered.
-    /// </summary>
-    DeliveredAsClientLeft,
-
-    /// <summary>The controller had already left when the poll was claimed; nothing was written.</summary>
-    GoneBeforeWrite,
-
-    /// <summary>The client's kernel reset the connection without acknowledging the run: it never got it.</summary>
-    Refused,
-}
 
 /// <summary>
 /// Writes a dispatched run into a claimed poll's held response, from the dispatch's own flow.
@@ -47,16 +29,16 @@ internal enum HandoffResult
 /// </remarks>
 internal static class Handoff
 {
-    public static async ValueTask<HandoffResult> WriteRunAsync(ParkedPoll poll, ReadOnlyMemory<byte> run)
+    public static async ValueTask<HandoffOutcome> WriteRunAsync(ParkedPoll poll, ReadOnlyMemory<byte> run)
     {
         var context = poll.Context!;
         var watch = ConnectionWatch.Start(context, out var before);
-        HandoffResult result;
+        HandoffOutcome result;
         try
         {
             if (context.RequestAborted.IsCancellationRequested || before.State is not (TcpState.Established or TcpState.Unknown))
             {
-                result = HandoffResult.GoneBeforeWrite;
+                result = HandoffOutcome.GoneBeforeWrite;
             }
             else
             {
@@ -71,18 +53,18 @@ internal static class Handoff
         catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
         {
             // The server fails a write only when the response could not be started at all: nothing went out.
-            result = HandoffResult.Refused;
+            result = HandoffOutcome.Refused;
         }
         finally
         {
             watch.Dispose();
         }
 
-        poll.Complete(result is HandoffResult.Delivered or HandoffResult.DeliveredAsClientLeft ? PollOutcome.Delivered : PollOutcome.Gone);
+        poll.Complete(result is HandoffOutcome.Delivered or HandoffOutcome.DeliveredAsClientLeft ? PollOutcome.Matched : PollOutcome.Aborted);
         return result;
     }
 
-    private static HandoffResult Judge(HttpContext context, TcpReading before, TcpReading after, int runLength)
+    private static HandoffOutcome Judge(HttpContext context, TcpReading before, TcpReading after, int runLength)
     {
         if (before.HasBytesAcked && after.HasBytesAcked)
         {
@@ -92,7 +74,7 @@ internal static class Handoff
             if (acked > (ulong)runLength && after.State == TcpState.Established)
             {
                 // The client's kernel has the run, whatever the client does next.
-                return HandoffResult.Delivered;
+                return HandoffOutcome.Delivered;
             }
 
             if (acked <= (ulong)runLength && after.State == TcpState.Closed)
@@ -100,12 +82,12 @@ internal static class Handoff
                 // The connection is dead and less than the whole response reached the client: it cannot have the
                 // run. (This is also how a write the server dropped because it had just aborted the connection
                 // shows: only its FIN was acknowledged.)
-                return HandoffResult.Refused;
+                return HandoffOutcome.Refused;
             }
         }
 
         return context.RequestAborted.IsCancellationRequested || after.State is not (TcpState.Established or TcpState.Unknown)
-            ? HandoffResult.DeliveredAsClientLeft
-            : HandoffResult.Delivered;
+            ? HandoffOutcome.DeliveredAsClientLeft
+            : HandoffOutcome.Delivered;
     }
 }

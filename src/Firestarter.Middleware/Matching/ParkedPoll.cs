@@ -70,7 +70,7 @@ internal sealed class ParkedPoll : IValueTaskSource<PollOutcome>
     /// </remarks>
     internal void Complete(PollOutcome outcome)
     {
-        _completion.RunContinuationsAsynchronously = outcome != PollOutcome.Delivered;
+        _completion.RunContinuationsAsynchronously = outcome != PollOutcome.Matched;
         _completion.SetResult(outcome);
     }
 

@@ -47,7 +47,7 @@ internal sealed partial class PollHandler
         _logger = logger;
         _enabled = options.Value.Enabled;
         // One delegate for every poll: the poll itself is the callback's state.
-        _onAborted = state => _pool.TryAbandon((ParkedPoll)state!, PollOutcome.Gone);
+        _onAborted = state => _pool.TryAbandon((ParkedPoll)state!, PollOutcome.Aborted);
     }
 
     public async Task HandleAsync(HttpContext context)
@@ -89,7 +89,7 @@ internal sealed partial class PollHandler
         {
             // Draining: close without a response, so the client re-polls and reaches another instance.
             Log.RefusedWhileDraining(_logger, key);
-            _metrics.PollEnded(Outcomes.Drained);
+            _metrics.PollEnded(PollOutcome.Drained);
             context.Abort();
             return;
         }
@@ -110,26 +110,23 @@ internal sealed partial class PollHandler
         }
 
         Log.Ended(_logger, key, outcome);
+        _metrics.PollEnded(outcome);
         switch (outcome)
         {
-            case PollOutcome.Delivered:
-                _metrics.PollEnded(Outcomes.Matched);
+            case PollOutcome.Matched:
                 _metrics.ControllerWaited(_time.GetElapsedTime(poll.ParkedAt));
                 break;
-            case PollOutcome.Gone:
-                _metrics.PollEnded(Outcomes.Aborted);
+            case PollOutcome.Aborted:
                 // The client left, though the server may not have noticed yet (a dispatch can learn it first, from
                 // the kernel). Returning normally would send a default 200 with an empty body, which a controller
                 // still reading would take for a run and crash on: close the connection instead.
                 context.Abort();
                 break;
             case PollOutcome.Expired:
-                _metrics.PollEnded(Outcomes.Expired);
                 // 2xx with no body: Trigger.dev's controller backs off briefly and polls again.
                 context.Response.StatusCode = StatusCodes.Status204NoContent;
                 break;
             case PollOutcome.Drained:
-                _metrics.PollEnded(Outcomes.Drained);
                 context.Abort();
                 break;
         }
@@ -138,7 +135,7 @@ internal sealed partial class PollHandler
     private async Task RejectAsync(HttpContext context, Problem problem)
     {
         Log.Rejected(_logger, problem.Status, problem.Detail);
-        _metrics.PollEnded(Outcomes.Rejected);
+        _metrics.PollEnded(PollOutcome.Rejected);
         await problem.WriteAsync(context.Response);
     }
 

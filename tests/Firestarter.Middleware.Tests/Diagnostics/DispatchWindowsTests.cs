@@ -12,13 +12,13 @@ public class DispatchWindowsTests
     {
         var time = new FakeTimeProvider();
         var windows = new DispatchWindows(time);
-        windows.Record(DispatchWindows.WarmIndex, Fast, time.GetTimestamp());
+        windows.Record(DispatchOutcome.Warm, Fast, time.GetTimestamp());
         time.Advance(TimeSpan.FromMinutes(2));
-        windows.Record(DispatchWindows.WarmIndex, Fast, time.GetTimestamp());
-        windows.Record(DispatchWindows.ColdIndex, Fast, time.GetTimestamp());
-        windows.Record(DispatchWindows.ForwardedIndex, Fast, time.GetTimestamp());
-        windows.Record(DispatchWindows.ForwardFailedIndex, Fast, time.GetTimestamp());
-        windows.Record(DispatchWindows.RejectedIndex, Fast, time.GetTimestamp());
+        windows.Record(DispatchOutcome.Warm, Fast, time.GetTimestamp());
+        windows.Record(DispatchOutcome.Cold, Fast, time.GetTimestamp());
+        windows.Record(DispatchOutcome.Forwarded, Fast, time.GetTimestamp());
+        windows.Record(DispatchOutcome.ForwardFailed, Fast, time.GetTimestamp());
+        windows.Record(DispatchOutcome.Rejected, Fast, time.GetTimestamp());
 
         var minute = windows.Summarize(6);
         Assert.Equal(1, minute.Warm);
@@ -39,7 +39,7 @@ public class DispatchWindowsTests
     {
         var time = new FakeTimeProvider();
         var windows = new DispatchWindows(time);
-        windows.Record(DispatchWindows.WarmIndex, Fast, time.GetTimestamp());
+        windows.Record(DispatchOutcome.Warm, Fast, time.GetTimestamp());
         Assert.Equal(1, windows.Summarize(90).Warm);
 
         time.Advance(TimeSpan.FromMinutes(16));
@@ -49,7 +49,7 @@ public class DispatchWindowsTests
 
         // A full turn of the ring later the same slot is reused: it must not carry the old count.
         time.Advance(TimeSpan.FromSeconds(10 * 96) - TimeSpan.FromMinutes(16));
-        windows.Record(DispatchWindows.ColdIndex, Fast, time.GetTimestamp());
+        windows.Record(DispatchOutcome.Cold, Fast, time.GetTimestamp());
         var summary = windows.Summarize(6);
         Assert.Equal(0, summary.Warm);
         Assert.Equal(1, summary.Cold);
@@ -60,11 +60,11 @@ public class DispatchWindowsTests
     {
         var time = new FakeTimeProvider();
         var windows = new DispatchWindows(time);
-        windows.Record(DispatchWindows.WarmIndex, Fast, time.GetTimestamp());
+        windows.Record(DispatchOutcome.Warm, Fast, time.GetTimestamp());
         time.Advance(DispatchWindows.BucketWidth);
-        windows.Record(DispatchWindows.ColdIndex, Fast, time.GetTimestamp());
-        windows.Record(DispatchWindows.ForwardedIndex, Fast, time.GetTimestamp());
-        windows.Record(DispatchWindows.RejectedIndex, Fast, time.GetTimestamp());
+        windows.Record(DispatchOutcome.Cold, Fast, time.GetTimestamp());
+        windows.Record(DispatchOutcome.Forwarded, Fast, time.GetTimestamp());
+        windows.Record(DispatchOutcome.Rejected, Fast, time.GetTimestamp());
 
         var (warm, cold) = windows.Series();
         Assert.Equal(DispatchWindows.HistoryBuckets, warm.Length);
@@ -91,7 +91,7 @@ public class DispatchWindowsTests
     public void Concurrent_records_are_all_counted()
     {
         var windows = new DispatchWindows(TimeProvider.System);
-        Parallel.For(0, 20_000, i => windows.Record(i % 2 == 0 ? DispatchWindows.WarmIndex : DispatchWindows.ColdIndex, Fast, TimeProvider.System.GetTimestamp()));
+        Parallel.For(0, 20_000, i => windows.Record(i % 2 == 0 ? DispatchOutcome.Warm : DispatchOutcome.Cold, Fast, TimeProvider.System.GetTimestamp()));
         var summary = windows.Summarize(DispatchWindows.HistoryBuckets);
         Assert.Equal(20_000, summary.Runs);
     }

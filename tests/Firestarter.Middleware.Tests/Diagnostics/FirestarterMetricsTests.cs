@@ -38,16 +38,16 @@ public class FirestarterMetricsTests
     }
 
     [Theory]
-    [InlineData("matched")]
-    [InlineData("aborted")]
-    [InlineData("expired")]
-    [InlineData("rejected")]
-    [InlineData("drained")]
-    public void PollEnded_counts_one_poll_tagged_with_its_outcome(string outcome)
+    [InlineData(PollOutcome.Matched, "matched")]
+    [InlineData(PollOutcome.Aborted, "aborted")]
+    [InlineData(PollOutcome.Expired, "expired")]
+    [InlineData(PollOutcome.Rejected, "rejected")]
+    [InlineData(PollOutcome.Drained, "drained")]
+    internal void PollEnded_counts_one_poll_tagged_with_its_outcome(PollOutcome ended, string outcome)
     {
         using var recorder = new MetricsRecorder(new WarmPool(SelectionOrder.NewestFirst));
 
-        recorder.Metrics.PollEnded(outcome);
+        recorder.Metrics.PollEnded(ended);
 
         // Nothing is measured on the hot path: the counter reports its count when a collector reads it.
         Assert.Empty(recorder.All);
@@ -62,11 +62,11 @@ public class FirestarterMetricsTests
     {
         using var recorder = new MetricsRecorder(new WarmPool(SelectionOrder.NewestFirst));
 
-        recorder.Metrics.PollEnded("aborted");
-        recorder.Metrics.PollEnded("matched");
-        recorder.Metrics.PollEnded("aborted");
+        recorder.Metrics.PollEnded(PollOutcome.Aborted);
+        recorder.Metrics.PollEnded(PollOutcome.Matched);
+        recorder.Metrics.PollEnded(PollOutcome.Aborted);
         var first = recorder.Current("firestarter.polls").ToDictionary(r => r.Tag("outcome")!, r => r.Value);
-        recorder.Metrics.PollEnded(new string("aborted".AsSpan()));
+        recorder.Metrics.PollEnded(PollOutcome.Aborted);
         var second = recorder.Current("firestarter.polls").ToDictionary(r => r.Tag("outcome")!, r => r.Value);
 
         Assert.Equal(new Dictionary<string, double> { ["matched"] = 1, ["aborted"] = 2 }, first);
@@ -75,13 +75,19 @@ public class FirestarterMetricsTests
     }
 
     [Fact]
-    public void An_outcome_outside_the_counters_set_is_refused()
+    public void Every_outcome_has_one_tag_its_name_in_snake_case()
     {
-        using var recorder = new MetricsRecorder(new WarmPool(SelectionOrder.NewestFirst));
+        AssertTags<PollOutcome>(OutcomeTags.Poll);
+        AssertTags<DispatchOutcome>(OutcomeTags.Dispatch);
+        AssertTags<HandoffOutcome>(OutcomeTags.Handoff);
 
-        Assert.Throws<ArgumentOutOfRangeException>(() => recorder.Metrics.Handoff("warm"));
-        Assert.Throws<ArgumentOutOfRangeException>(() => recorder.Metrics.PollEnded("delivered"));
-        Assert.Empty(recorder.Current("firestarter.handoffs"));
+        static void AssertTags<T>(string[] tags)
+            where T : struct, Enum
+        {
+            var names = Enum.GetNames<T>().Select(name => string.Concat(name.Select((c, i) => i > 0 && char.IsUpper(c) ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString())));
+            Assert.Equal(names, tags);
+            Assert.Equal(Enumerable.Range(0, tags.Length), Enum.GetValues<T>().Select(value => Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture)));
+        }
     }
 
     [Fact]
@@ -89,7 +95,7 @@ public class FirestarterMetricsTests
     {
         using var recorder = new MetricsRecorder(new WarmPool(SelectionOrder.NewestFirst));
 
-        recorder.Metrics.Dispatched("warm", TimeSpan.FromMilliseconds(1.5), TimeProvider.System.GetTimestamp());
+        recorder.Metrics.Dispatched(DispatchOutcome.Warm, TimeSpan.FromMilliseconds(1.5), TimeProvider.System.GetTimestamp());
 
         var duration = Assert.Single(recorder.All);
         Assert.Equal("firestarter.dispatch.duration", duration.Instrument);
@@ -101,15 +107,15 @@ public class FirestarterMetricsTests
     }
 
     [Theory]
-    [InlineData("delivered")]
-    [InlineData("delivered_as_client_left")]
-    [InlineData("gone_before_write")]
-    [InlineData("refused")]
-    public void Handoff_counts_one_handoff_tagged_with_its_outcome(string outcome)
+    [InlineData(HandoffOutcome.Delivered, "delivered")]
+    [InlineData(HandoffOutcome.DeliveredAsClientLeft, "delivered_as_client_left")]
+    [InlineData(HandoffOutcome.GoneBeforeWrite, "gone_before_write")]
+    [InlineData(HandoffOutcome.Refused, "refused")]
+    internal void Handoff_counts_one_handoff_tagged_with_its_outcome(HandoffOutcome handoff, string outcome)
     {
         using var recorder = new MetricsRecorder(new WarmPool(SelectionOrder.NewestFirst));
 
-        recorder.Metrics.Handoff(outcome);
+        recorder.Metrics.Handoff(handoff);
 
         Assert.Empty(recorder.All);
         var recorded = Assert.Single(recorder.Current("firestarter.handoffs"));
@@ -134,13 +140,8 @@ public class FirestarterMetricsTests
     public void The_outcome_tag_values_are_the_documented_names()
     {
         Assert.Equal(
-            ["matched", "aborted", "expired", "rejected", "drained", "warm", "cold", "forwarded", "forward_failed", "delivered", "delivered_as_client_left", "gone_before_write", "refused"],
-            new[]
-            {
-                Outcomes.Matched, Outcomes.Aborted, Outcomes.Expired, Outcomes.Rejected, Outcomes.Drained,
-                Outcomes.Warm, Outcomes.Cold, Outcomes.Forwarded, Outcomes.ForwardFailed,
-                Outcomes.Delivered, Outcomes.DeliveredAsClientLeft, Outcomes.GoneBeforeWrite, Outcomes.Refused,
-            });
+            ["matched", "aborted", "expired", "rejected", "drained", "warm", "cold", "rejected", "forwarded", "forward_failed", "delivered", "delivered_as_client_left", "gone_before_write", "refused"],
+            [.. OutcomeTags.Poll, .. OutcomeTags.Dispatch, .. OutcomeTags.Handoff]);
     }
 
     [Fact]

@@ -106,7 +106,7 @@ public class DispatchHandlerTests
 
         Assert.Equal("""{"didWarmStart":true}""", Answer(supervisor));
         Assert.Equal(Message, client.ResponseBytes);
-        Assert.Equal(PollOutcome.Delivered, await poll.WaitAsync());
+        Assert.Equal(PollOutcome.Matched, await poll.WaitAsync());
         Assert.Equal(0, harness.Pool.ParkedCount);
         Assert.Equal(["delivered"], harness.Outcomes("firestarter.handoffs"));
         Assert.Equal(["warm"], harness.Outcomes("firestarter.dispatches"));
@@ -126,9 +126,9 @@ public class DispatchHandlerTests
 
         Assert.Equal("""{"didWarmStart":true}""", Answer(supervisor));
         Assert.Empty(gone.ResponseBytes);
-        Assert.Equal(PollOutcome.Gone, await gonePoll.WaitAsync());
+        Assert.Equal(PollOutcome.Aborted, await gonePoll.WaitAsync());
         Assert.Equal(Message, waiting.ResponseBytes);
-        Assert.Equal(PollOutcome.Delivered, await waitingPoll.WaitAsync());
+        Assert.Equal(PollOutcome.Matched, await waitingPoll.WaitAsync());
         Assert.Equal(["delivered", "gone_before_write"], harness.Outcomes("firestarter.handoffs")); // counts, in the counter's order
     }
 
@@ -144,8 +144,8 @@ public class DispatchHandlerTests
         var supervisor = await harness.DispatchAsync(DispatchBodies.Utf8(DispatchBodies.Valid));
 
         Assert.Equal("""{"didWarmStart":false}""", Answer(supervisor));
-        Assert.Equal(PollOutcome.Gone, await firstPoll.WaitAsync());
-        Assert.Equal(PollOutcome.Gone, await secondPoll.WaitAsync());
+        Assert.Equal(PollOutcome.Aborted, await firstPoll.WaitAsync());
+        Assert.Equal(PollOutcome.Aborted, await secondPoll.WaitAsync());
         Assert.Equal(["gone_before_write", "gone_before_write"], harness.Outcomes("firestarter.handoffs"));
         Assert.Equal(["cold"], harness.Outcomes("firestarter.dispatches"));
     }

@@ -1,4 +1,5 @@
 using System.Text;
+using Firestarter.Diagnostics;
 using Firestarter.Dispatching;
 using Firestarter.Matching;
 using Firestarter.Tests.TestSupport;
@@ -32,12 +33,12 @@ public class HandoffTests
 
         var result = await Handoff.WriteRunAsync(poll, Run);
 
-        Assert.Equal(HandoffResult.Delivered, result);
+        Assert.Equal(HandoffOutcome.Delivered, result);
         Assert.Equal(200, client.Context.Response.StatusCode);
         Assert.Equal("application/json", client.Context.Response.ContentType);
         Assert.Equal(Run.Length, client.Context.Response.ContentLength);
         Assert.Equal(Run, client.ResponseBytes);
-        Assert.Equal(PollOutcome.Delivered, await OutcomeOf(poll));
+        Assert.Equal(PollOutcome.Matched, await OutcomeOf(poll));
     }
 
     [Fact]
@@ -62,12 +63,12 @@ public class HandoffTests
 
         var result = await Handoff.WriteRunAsync(poll, Run);
 
-        Assert.Equal(HandoffResult.GoneBeforeWrite, result);
+        Assert.Equal(HandoffOutcome.GoneBeforeWrite, result);
         Assert.Empty(client.ResponseBytes);
         Assert.False(client.Context.Response.HasStarted);
         Assert.Null(client.Context.Response.ContentType);
         Assert.Null(client.Context.Response.ContentLength);
-        Assert.Equal(PollOutcome.Gone, await OutcomeOf(poll));
+        Assert.Equal(PollOutcome.Aborted, await OutcomeOf(poll));
     }
 
     [Fact]
@@ -81,10 +82,10 @@ public class HandoffTests
 
         var result = await Handoff.WriteRunAsync(poll, Run);
 
-        Assert.Equal(HandoffResult.DeliveredAsClientLeft, result);
+        Assert.Equal(HandoffOutcome.DeliveredAsClientLeft, result);
         Assert.Equal(Run, stream.ToArray());
         // The run may have reached the controller: it must not be offered again, so the poll counts as delivered.
-        Assert.Equal(PollOutcome.Delivered, await OutcomeOf(poll));
+        Assert.Equal(PollOutcome.Matched, await OutcomeOf(poll));
     }
 
     [Theory]
@@ -105,8 +106,8 @@ public class HandoffTests
 
         var result = await Handoff.WriteRunAsync(poll, Run);
 
-        Assert.Equal(HandoffResult.Refused, result);
-        Assert.Equal(PollOutcome.Gone, await OutcomeOf(poll));
+        Assert.Equal(HandoffOutcome.Refused, result);
+        Assert.Equal(PollOutcome.Aborted, await OutcomeOf(poll));
     }
 
     [Fact]

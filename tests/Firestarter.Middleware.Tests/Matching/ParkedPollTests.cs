@@ -50,8 +50,8 @@ public class ParkedPollTests
     }
 
     [Theory]
-    [InlineData(nameof(PollOutcome.Delivered))]
-    [InlineData(nameof(PollOutcome.Gone))]
+    [InlineData(nameof(PollOutcome.Matched))]
+    [InlineData(nameof(PollOutcome.Aborted))]
     [InlineData(nameof(PollOutcome.Expired))]
     [InlineData(nameof(PollOutcome.Drained))]
     public async Task Complete_ends_the_wait_with_the_outcome(string outcomeName)
@@ -71,14 +71,14 @@ public class ParkedPollTests
     public void Completing_twice_is_refused()
     {
         var poll = new ParkedPoll(Key, null, 0);
-        poll.Complete(PollOutcome.Delivered);
+        poll.Complete(PollOutcome.Matched);
 
-        Assert.Throws<InvalidOperationException>(() => poll.Complete(PollOutcome.Gone));
+        Assert.Throws<InvalidOperationException>(() => poll.Complete(PollOutcome.Aborted));
     }
 
     [Theory]
-    [InlineData((int)PollOutcome.Delivered, true)]
-    [InlineData((int)PollOutcome.Gone, false)]
+    [InlineData((int)PollOutcome.Matched, true)]
+    [InlineData((int)PollOutcome.Aborted, false)]
     [InlineData((int)PollOutcome.Expired, false)]
     [InlineData((int)PollOutcome.Drained, false)]
     public async Task A_delivered_waiter_resumes_on_the_dispatchs_stack_every_other_one_on_the_thread_pool(int outcomeValue, bool inline)

@@ -41,8 +41,8 @@ public class WarmPoolTests
 
         // The claimer owns the poll and completes it.
         Assert.False(PollPeek.IsCompleted(poll));
-        claimed!.Complete(PollOutcome.Delivered);
-        Assert.Equal(PollOutcome.Delivered, await OutcomeOf(poll));
+        claimed!.Complete(PollOutcome.Matched);
+        Assert.Equal(PollOutcome.Matched, await OutcomeOf(poll));
     }
 
     [Fact]
@@ -98,7 +98,7 @@ public class WarmPoolTests
     }
 
     [Theory]
-    [InlineData(nameof(PollOutcome.Gone))]
+    [InlineData(nameof(PollOutcome.Aborted))]
     [InlineData(nameof(PollOutcome.Expired))]
     [InlineData(nameof(PollOutcome.Drained))]
     public async Task TryAbandon_removes_the_poll_at_once_and_completes_it_with_the_outcome(string outcomeName)
@@ -125,7 +125,7 @@ public class WarmPoolTests
         var pool = new WarmPool(SelectionOrder.OldestFirst);
         var polls = Enumerable.Range(0, 3).Select(i => Parked(pool, KeyA, i)).ToArray();
 
-        Assert.True(pool.TryAbandon(polls[abandoned], PollOutcome.Gone));
+        Assert.True(pool.TryAbandon(polls[abandoned], PollOutcome.Aborted));
 
         Assert.Equal(2, pool.ParkedCount);
         Assert.Equal(1, pool.KeyCount);
@@ -143,12 +143,12 @@ public class WarmPoolTests
         var poll = Parked(pool, KeyA);
         var claimed = pool.TryClaim(KeyA);
 
-        Assert.False(pool.TryAbandon(poll, PollOutcome.Gone));
+        Assert.False(pool.TryAbandon(poll, PollOutcome.Aborted));
 
         // The abandon did not complete the poll: only the claimer does, and only once.
         Assert.False(PollPeek.IsCompleted(poll));
-        claimed!.Complete(PollOutcome.Delivered);
-        Assert.Equal(PollOutcome.Delivered, await OutcomeOf(poll));
+        claimed!.Complete(PollOutcome.Matched);
+        Assert.Equal(PollOutcome.Matched, await OutcomeOf(poll));
         Assert.Equal(0, pool.ParkedCount);
     }
 
@@ -158,10 +158,10 @@ public class WarmPoolTests
         var pool = new WarmPool(SelectionOrder.NewestFirst);
         var poll = Parked(pool, KeyA);
 
-        Assert.True(pool.TryAbandon(poll, PollOutcome.Gone));
+        Assert.True(pool.TryAbandon(poll, PollOutcome.Aborted));
         Assert.False(pool.TryAbandon(poll, PollOutcome.Expired));
 
-        Assert.Equal(PollOutcome.Gone, await OutcomeOf(poll));
+        Assert.Equal(PollOutcome.Aborted, await OutcomeOf(poll));
         Assert.Equal(0, pool.ParkedCount);
     }
 
@@ -172,7 +172,7 @@ public class WarmPoolTests
         var older = Parked(pool, KeyA, 1);
         var newer = Parked(pool, KeyA, 2);
 
-        Assert.True(pool.TryAbandon(newer, PollOutcome.Gone));
+        Assert.True(pool.TryAbandon(newer, PollOutcome.Aborted));
 
         Assert.Same(older, pool.TryClaim(KeyA));
         Assert.Null(pool.TryClaim(KeyA));
@@ -194,7 +194,7 @@ public class WarmPoolTests
         Assert.Equal(0, pool.KeyCount);
         Assert.False(PollPeek.IsCompleted(newer));
         // The abandoner finishes its work: the poll is no longer in the pool, so it only completes it.
-        Assert.False(pool.TryAbandon(newer, PollOutcome.Gone));
+        Assert.False(pool.TryAbandon(newer, PollOutcome.Aborted));
     }
 
     [Fact]
@@ -302,8 +302,8 @@ public class WarmPoolTests
         Assert.Equal(0, pool.BeginDrain());
 
         Assert.False(PollPeek.IsCompleted(poll));
-        claimed!.Complete(PollOutcome.Delivered);
-        Assert.Equal(PollOutcome.Delivered, await OutcomeOf(poll));
+        claimed!.Complete(PollOutcome.Matched);
+        Assert.Equal(PollOutcome.Matched, await OutcomeOf(poll));
     }
 
     [Fact]
@@ -327,7 +327,7 @@ public class WarmPoolTests
             new Dictionary<MatchKey, int> { [KeyA] = 2, [KeyB] = 1, [KeyC] = 3 },
             pool.CountByKey().ToDictionary(pair => pair.Key, pair => pair.Value));
 
-        Assert.True(pool.TryAbandon(b, PollOutcome.Gone));
+        Assert.True(pool.TryAbandon(b, PollOutcome.Aborted));
         Assert.NotNull(pool.TryClaim(KeyC));
 
         Assert.Equal(
@@ -393,12 +393,12 @@ public class WarmPoolTests
                         }
 
                         Interlocked.Increment(ref tracked[claimed].Claims);
-                        claimed.Complete(PollOutcome.Delivered);
+                        claimed.Complete(PollOutcome.Matched);
                     }
                 }
                 else if (dice < 99)
                 {
-                    if (Volatile.Read(ref recent[random.Next(recent.Length)]) is { } victim && pool.TryAbandon(victim, PollOutcome.Gone))
+                    if (Volatile.Read(ref recent[random.Next(recent.Length)]) is { } victim && pool.TryAbandon(victim, PollOutcome.Aborted))
                     {
                         Interlocked.Increment(ref tracked[victim].Abandons);
                     }
@@ -427,7 +427,7 @@ public class WarmPoolTests
             while (pool.TryClaim(key) is { } claimed)
             {
                 Interlocked.Increment(ref tracked[claimed].Claims);
-                claimed.Complete(PollOutcome.Delivered);
+                claimed.Complete(PollOutcome.Matched);
             }
         }
 
@@ -446,11 +446,11 @@ public class WarmPoolTests
             var outcome = await t.Outcome;
             switch (outcome)
             {
-                case PollOutcome.Delivered:
+                case PollOutcome.Matched:
                     Assert.Equal(1, t.Claims);
                     delivered++;
                     break;
-                case PollOutcome.Gone:
+                case PollOutcome.Aborted:
                     Assert.Equal(1, t.Abandons);
                     gone++;
                     break;

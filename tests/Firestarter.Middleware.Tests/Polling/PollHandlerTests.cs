@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Firestarter.Diagnostics;
 using Firestarter.Dispatching;
 using Firestarter.Matching;
 using Firestarter.Polling;
@@ -70,7 +71,7 @@ public class PollHandlerTests
         harness.Time.Advance(TimeSpan.FromSeconds(3));
         var poll = harness.Pool.TryClaim(Key);
         Assert.Same(client.Context, poll!.Context);
-        Assert.Equal(HandoffResult.Delivered, await Handoff.WriteRunAsync(poll, """{"run":1}"""u8.ToArray()));
+        Assert.Equal(HandoffOutcome.Delivered, await Handoff.WriteRunAsync(poll, """{"run":1}"""u8.ToArray()));
 
         await handling.WaitAsync(Patience);
 
@@ -108,7 +109,7 @@ public class PollHandlerTests
 
         // A dispatch claimed the poll and found the client gone before the server had noticed.
         var poll = harness.Pool.TryClaim(Key)!;
-        poll.Complete(PollOutcome.Gone);
+        poll.Complete(PollOutcome.Aborted);
         await handling.WaitAsync(Patience);
 
         Assert.Equal(1, client.Lifetime.AbortCalls);
