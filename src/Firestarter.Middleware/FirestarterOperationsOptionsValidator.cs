@@ -1,4 +1,4 @@
-using Firestarter.Operations;
+using Firestarter.Admin;
 using Microsoft.Extensions.Options;
 
 namespace Firestarter;

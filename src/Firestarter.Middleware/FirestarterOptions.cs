@@ -1,3 +1,4 @@
+using Firestarter.Admin;
 using Firestarter.ColdStart;
 using Firestarter.Limits;
 using Firestarter.Matching;
@@ -57,19 +58,22 @@ public sealed class FirestarterOptions
     /// <summary>
     /// Answer <c>didWarmStart:true</c> only once the run has left the process (handed to the kernel's socket), not
     /// merely once it sits in the server's output buffer, and only if the connection is still established then.
-    /// This turns on the socket transport's inline scheduling (<c>SocketTransportOptions.UnsafePreferInlineScheduling</c>),
-    /// so a response flush runs the transport's send on the writing thread and completes once the bytes are in the
-    /// kernel, where the handoff reads the connection's state again. It also removes a thread-pool hop from every
-    /// request; application code must then never block a transport thread (Firestarter does not).
     /// Default: <see langword="true"/>.
     /// </summary>
+    /// <remarks>
+    /// The broker judges a handoff when the run's write completes; the write completes once the bytes are in the
+    /// kernel when Kestrel's socket transport schedules inline (<c>SocketTransportOptions.UnsafePreferInlineScheduling</c>).
+    /// That setting applies to every endpoint of the application (no handler may then block a transport thread), so the
+    /// library does not change it: the host does, and src/ProxyHost turns it on while this option is true. In a host
+    /// that leaves it off, a handoff is judged once the run sits in Kestrel's output buffer.
+    /// </remarks>
     public bool ConfirmDelivery { get; set; } = true;
 
     /// <summary>What happens to a dispatch that finds no waiting controller.</summary>
     public ColdStartOptions ColdStart { get; set; } = new();
 
     /// <summary>Where and to whom the admin endpoints (health, status, metrics) answer.</summary>
-    public Operations.FirestarterOperationsOptions Operations { get; set; } = new();
+    public OperationsOptions Operations { get; set; } = new();
 
     /// <summary>Who may park controllers and who may dispatch: deployment tokens and dispatch API keys.</summary>
     public SecurityOptions Security { get; set; } = new();

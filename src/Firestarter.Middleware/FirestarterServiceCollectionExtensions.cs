@@ -5,7 +5,7 @@ using Firestarter.Health;
 using Firestarter.Lifetime;
 using Firestarter.Limits;
 using Firestarter.Matching;
-using Firestarter.Operations;
+using Firestarter.Admin;
 using Firestarter.Polling;
 using Firestarter.Protocol;
 using Firestarter.Routing;
@@ -13,7 +13,6 @@ using Firestarter.Status;
 using Firestarter.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.RateLimiting;
-using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -31,6 +30,16 @@ public static class FirestarterServiceCollectionExtensions
     /// <paramref name="configuration"/> (the application's root configuration) and validated when the host starts.
     /// Add YARP itself with <c>AddReverseProxy()</c> and the middleware with <c>UseWarmStart()</c>.
     /// </summary>
+    /// <remarks>
+    /// Besides the broker's own services, it adds to the application only what those need, each by name, and changes
+    /// nothing the application already set: <see cref="TimeProvider.System"/> unless a <see cref="TimeProvider"/> is
+    /// registered; <c>AddMetrics()</c>; <c>AddHealthChecks()</c> with one check, <c>firestarter</c>, tagged
+    /// <c>ready</c>; <c>AddRateLimiter()</c> with two named policies, <c>firestarter-connect</c> and
+    /// <c>firestarter-dispatch</c>, that answer their own rejections (the application's rejection status and answer
+    /// are left alone); a YARP active health check policy, <c>Firestarter.Reachable</c>; and a YARP configuration
+    /// filter that changes only routes with <c>Firestarter</c> metadata. It adds no middleware and does not change
+    /// the server's transport (see <see cref="Firestarter.FirestarterOptions.ConfirmDelivery"/>).
+    /// </remarks>
     public static IServiceCollection AddFirestarter(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
@@ -43,6 +52,7 @@ public static class FirestarterServiceCollectionExtensions
     }
 
     /// <summary>Adds the warm-start broker with options set in code, validated when the host starts.</summary>
+    /// <remarks>Registers what the other overload does (see its remarks).</remarks>
     public static IServiceCollection AddFirestarter(this IServiceCollection services, Action<Firestarter.FirestarterOptions>? configure = null)
     {
         var options = services.AddOptions<Firestarter.FirestarterOptions>();
@@ -70,15 +80,6 @@ public static class FirestarterServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
 
-        // A write completes only when the transport has sent it, so a handoff knows the run left the process.
-        services.AddOptions<SocketTransportOptions>().Configure<IOptions<Firestarter.FirestarterOptions>>((transport, firestarter) =>
-        {
-            if (firestarter.Value.ConfirmDelivery)
-            {
-                transport.UnsafePreferInlineScheduling = true;
-            }
-        });
-
         // Each folder reads its own section only, so none of them depends on the options' root.
         services.AddSingleton(sp => Options.Options.Create(sp.GetRequiredService<IOptions<Firestarter.FirestarterOptions>>().Value.ColdStart));
         services.AddSingleton(sp => Options.Options.Create(sp.GetRequiredService<IOptions<Firestarter.FirestarterOptions>>().Value.Security));
@@ -97,7 +98,7 @@ public static class FirestarterServiceCollectionExtensions
         services.AddSingleton<PollHandler>();
         services.AddSingleton<DispatchHandler>();
         services.AddSingleton<ColdStartForwarder>();
-        services.AddSingleton<ColdStartPath>();
+        services.AddSingleton<ColdStartHandler>();
         services.AddSingleton<IProxyConfigFilter, WarmStartRouteFilter>();
         services.AddHostedService<WarmPoolLifetime>();
 

@@ -3,6 +3,7 @@
 // beside the executable).
 using Firestarter;
 using Firestarter.ProxyHost;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
 
 // Run socket completions on the socket engine's own threads instead of handing each one to the thread pool: with
@@ -30,6 +31,12 @@ builder.WebHost.ConfigureKestrel(kestrel =>
     builder.Configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits);
 });
 builder.Services.AddFirestarter(builder.Configuration);
+// Kestrel's inline scheduling, for the whole application (this host serves only the broker and YARP, neither of which
+// blocks a transport thread): a response flush then completes once the bytes are in the kernel, which the broker's
+// handoff needs to answer didWarmStart:true only for a run that left the process (Firestarter:ConfirmDelivery), and a
+// request runs without a thread-pool hop.
+builder.Services.AddOptions<SocketTransportOptions>().Configure<IOptions<FirestarterOptions>>(
+    (transport, firestarter) => transport.UnsafePreferInlineScheduling = firestarter.Value.ConfirmDelivery);
 builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
 builder.AddTelemetry();
 

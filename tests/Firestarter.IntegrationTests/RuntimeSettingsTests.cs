@@ -1,3 +1,6 @@
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using System.Text.Json;
 
 namespace Firestarter.IntegrationTests;
@@ -19,5 +22,30 @@ public sealed class RuntimeSettingsTests
 
         Assert.False(properties.GetProperty("System.GC.Server").GetBoolean());
         Assert.True(properties.GetProperty("System.GC.Concurrent").GetBoolean());
+    }
+}
+
+/// <summary>Kestrel's inline scheduling is the host's choice, made from Firestarter:ConfirmDelivery; the library leaves the transport alone.</summary>
+public sealed class TransportSettingsTests
+{
+    [Theory]
+    [InlineData("true", true)]
+    [InlineData("false", false)]
+    public async Task The_host_schedules_inline_while_ConfirmDelivery_is_on(string confirmDelivery, bool inline)
+    {
+        await using var broker = new Infrastructure.BrokerFactory(new Dictionary<string, string?> { ["Firestarter:ConfirmDelivery"] = confirmDelivery });
+        broker.Start();
+
+        var transport = broker.Services.GetRequiredService<IOptions<SocketTransportOptions>>().Value;
+
+        Assert.Equal(inline, transport.UnsafePreferInlineScheduling);
+    }
+
+    [Fact]
+    public void AddFirestarter_alone_leaves_the_transport_as_it_was()
+    {
+        using var services = new ServiceCollection().AddLogging().AddFirestarter(options => options.ConfirmDelivery = true).BuildServiceProvider();
+
+        Assert.False(services.GetRequiredService<IOptions<SocketTransportOptions>>().Value.UnsafePreferInlineScheduling);
     }
 }

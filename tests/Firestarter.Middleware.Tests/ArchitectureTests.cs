@@ -35,9 +35,9 @@ public class ArchitectureTests
         // What a dispatch that no controller took gets: an answer, or a forward to the cold-start cluster.
         ("ColdStart", ["Protocol", "Diagnostics"]),
         // Who may call the admin endpoints.
-        ("Operations", ["Security"]),
+        ("Admin", ["Security"]),
         // FirestarterOptions (the configuration's root, holding each folder's options) and its validation.
-        (Root, ["Matching", "ColdStart", "Security", "Limits", "Operations"]),
+        (Root, ["Matching", "ColdStart", "Security", "Limits", "Admin"]),
         // GET /connect and GET /warm-start: park a controller until a run, expiry, abort or drain.
         ("Polling", [Root, "Matching", "Protocol", "Diagnostics", "Security", "Limits"]),
         // POST /warm-start: claim a controller, write the run into it, or take the cold-start path.
@@ -47,9 +47,9 @@ public class ArchitectureTests
         // Expiry sweeps and the drain at shutdown.
         ("Lifetime", [Root, "Matching", "Diagnostics", "ColdStart"]),
         // Readiness and the supervisor's health probes.
-        ("Health", [Root, "Matching", "Operations"]),
+        ("Health", [Root, "Matching", "Admin"]),
         // The status JSON and page.
-        ("Status", [Root, "Matching", "Diagnostics", "ColdStart", "Operations"]),
+        ("Status", [Root, "Matching", "Diagnostics", "ColdStart", "Admin"]),
     ];
 
     private static readonly Architecture Library =

@@ -17,7 +17,7 @@ namespace Firestarter.Dispatching;
 internal sealed partial class DispatchHandler
 {
     private readonly WarmPool _pool;
-    private readonly ColdStartPath _coldStart;
+    private readonly ColdStartHandler _coldStart;
     private readonly DispatchAuthorization _authorization;
     private readonly FirestarterMetrics _metrics;
     private readonly TimeProvider _time;
@@ -28,7 +28,7 @@ internal sealed partial class DispatchHandler
 
     public DispatchHandler(
         WarmPool pool,
-        ColdStartPath coldStart,
+        ColdStartHandler coldStart,
         DispatchAuthorization authorization,
         FirestarterMetrics metrics,
         TimeProvider time,

@@ -12,38 +12,48 @@ using Microsoft.Net.Http.Headers;
 namespace Firestarter.Limits;
 
 /// <summary>
-/// Registers the rate-limiter policies <see cref="RateLimitsOptions.ConnectPolicy"/> and
-/// <see cref="RateLimitsOptions.DispatchPolicy"/> with ASP.NET Core's rate limiter: a token bucket per client
-/// address, sized from <see cref="RateLimitsOptions"/>. A route opts in with <c>"RateLimiterPolicy"</c>; the host
-/// must call <c>UseRateLimiter()</c>.
+/// The rate-limiter policies <see cref="RateLimitsOptions.ConnectPolicy"/> and <see cref="RateLimitsOptions.DispatchPolicy"/>:
+/// a token bucket per client address, sized from <see cref="RateLimitsOptions"/>. A route opts in with
+/// <c>"RateLimiterPolicy"</c>; the host must call <c>UseRateLimiter()</c>.
 /// </summary>
-internal static partial class ClientRateLimiting
+/// <remarks>
+/// Each policy answers its own rejections (a 429 problem with <c>Retry-After</c>), so the application's rate-limiter
+/// settings (its rejection status code and answer) stay as the application set them.
+/// </remarks>
+internal sealed partial class ClientRateLimiting : IRateLimiterPolicy<string>
 {
-    public static void AddPolicies(RateLimiterOptions limiter, RateLimitsOptions options, ILoggerFactory loggers)
+    private readonly ClientRateLimit _limit;
+    private readonly ILogger _logger;
+
+    private ClientRateLimiting(ClientRateLimit limit, ILogger logger)
     {
-        limiter.AddPolicy(RateLimitsOptions.ConnectPolicy, context => PerClient(context, options.Connect));
-        limiter.AddPolicy(RateLimitsOptions.DispatchPolicy, context => PerClient(context, options.Dispatch));
-        limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-        // Only if the host has not chosen its own answer for its own policies.
-        if (limiter.OnRejected is null)
-        {
-            var logger = loggers.CreateLogger(typeof(ClientRateLimiting).FullName!);
-            limiter.OnRejected = (rejected, _) => RejectAsync(rejected, logger);
-        }
+        _limit = limit;
+        _logger = logger;
+        OnRejected = (rejected, _) => RejectAsync(rejected, _logger);
     }
 
-    private static RateLimitPartition<string> PerClient(HttpContext context, ClientRateLimit limit)
+    public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected { get; }
+
+    public static void AddPolicies(RateLimiterOptions limiter, RateLimitsOptions options, ILoggerFactory loggers)
     {
-        if (limit.PermitsPerSecond <= 0)
+        var logger = loggers.CreateLogger(typeof(ClientRateLimiting).FullName!);
+        limiter.AddPolicy(RateLimitsOptions.ConnectPolicy, new ClientRateLimiting(options.Connect, logger));
+        limiter.AddPolicy(RateLimitsOptions.DispatchPolicy, new ClientRateLimiting(options.Dispatch, logger));
+    }
+
+    public RateLimitPartition<string> GetPartition(HttpContext httpContext)
+    {
+        if (_limit.PermitsPerSecond <= 0)
         {
             return RateLimitPartition.GetNoLimiter(string.Empty);
         }
 
-        var client = context.Connection.RemoteIpAddress?.ToString() ?? string.Empty;
+        var permits = _limit.PermitsPerSecond;
+        var client = httpContext.Connection.RemoteIpAddress?.ToString() ?? string.Empty;
         return RateLimitPartition.GetTokenBucketLimiter(client, _ => new TokenBucketRateLimiterOptions
         {
-            TokenLimit = limit.PermitsPerSecond,
-            TokensPerPeriod = limit.PermitsPerSecond,
+            TokenLimit = permits,
+            TokensPerPeriod = permits,
             ReplenishmentPeriod = TimeSpan.FromSeconds(1),
             // Refuse at once rather than hold requests: a queued /connect or dispatch only adds latency.
             QueueLimit = 0,

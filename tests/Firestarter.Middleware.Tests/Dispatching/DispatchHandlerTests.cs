@@ -23,7 +23,7 @@ public class DispatchHandlerTests
             var wrapped = Microsoft.Extensions.Options.Options.Create(options ?? new FirestarterOptions());
             Recorder = new MetricsRecorder(Pool);
             var coldStartOptions = Microsoft.Extensions.Options.Options.Create(wrapped.Value.ColdStart);
-            var coldStart = new ColdStartPath(coldStartOptions, new ColdStartForwarder(coldStartOptions, Time, NullLogger<ColdStartForwarder>.Instance));
+            var coldStart = new ColdStartHandler(coldStartOptions, new ColdStartForwarder(coldStartOptions, Time, NullLogger<ColdStartForwarder>.Instance));
             Handler = new DispatchHandler(Pool, coldStart, new Firestarter.Security.DispatchAuthorization(Microsoft.Extensions.Options.Options.Create(wrapped.Value.Security), NullLogger<Firestarter.Security.DispatchAuthorization>.Instance), Recorder.Metrics, Time, wrapped, NullLogger<DispatchHandler>.Instance);
         }
 

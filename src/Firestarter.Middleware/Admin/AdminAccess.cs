@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
-namespace Firestarter.Operations;
+namespace Firestarter.Admin;
 
 /// <summary>
 /// Decides whether an admin request may be answered: on the admin port (when one is set) and, for endpoints that
@@ -17,7 +17,7 @@ internal sealed class AdminAccess
     private readonly int? _port;
     private readonly ApiKeySet? _key;
 
-    public AdminAccess(IOptions<FirestarterOperationsOptions> options)
+    public AdminAccess(IOptions<OperationsOptions> options)
     {
         var operations = options.Value;
         _port = operations.Port;

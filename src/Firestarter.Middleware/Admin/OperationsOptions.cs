@@ -1,10 +1,10 @@
-namespace Firestarter.Operations;
+namespace Firestarter.Admin;
 
 /// <summary>
 /// Where and to whom the admin endpoints answer: <c>/healthz</c>, <c>/readyz</c>, <c>/firestarter</c>,
 /// <c>/firestarter/status</c> and (in the host) <c>/metrics</c>. Bound from <c>Firestarter:Operations</c>.
 /// </summary>
-public sealed class FirestarterOperationsOptions
+public sealed class OperationsOptions
 {
     /// <summary>
     /// The local port the admin endpoints answer on. The host must also listen there (add the URL to <c>Urls</c>,

@@ -2,7 +2,7 @@ using System.Text;
 using Firestarter;
 using Firestarter.Diagnostics;
 using Firestarter.Health;
-using Firestarter.Operations;
+using Firestarter.Admin;
 using Firestarter.Status;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;

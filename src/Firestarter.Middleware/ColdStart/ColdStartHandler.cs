@@ -8,7 +8,7 @@ namespace Firestarter.ColdStart;
 /// <summary>
 /// Answers a dispatch that no waiting controller took, by the configured <see cref="ColdStartMode"/>.
 /// </summary>
-internal sealed class ColdStartPath(IOptions<ColdStartOptions> options, ColdStartForwarder forwarder)
+internal sealed class ColdStartHandler(IOptions<ColdStartOptions> options, ColdStartForwarder forwarder)
 {
     private readonly bool _forward = options.Value.Mode == ColdStartMode.Forward;
 
