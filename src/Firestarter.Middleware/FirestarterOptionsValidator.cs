@@ -8,6 +8,10 @@ namespace Firestarter;
 /// <summary>
 /// Checks <see cref="FirestarterOptions"/> when the host starts; each failure names the configuration key.
 /// </summary>
+/// <remarks>
+/// Hand-written rather than data annotations with <c>[OptionsValidator]</c>: the generator words every failure as
+/// "Member: The field Type.Member must be …" (its Range even ignores ErrorMessage), losing the key and the bad value.
+/// </remarks>
 internal sealed class FirestarterOptionsValidator : IValidateOptions<FirestarterOptions>
 {
     private const string S = FirestarterOptions.SectionName;

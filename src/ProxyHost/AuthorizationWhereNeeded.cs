@@ -27,8 +27,8 @@ namespace Firestarter.ProxyHost;
 internal static class AuthorizationWhereNeeded
 {
     // UseAuthorization() sets this application property; WebApplication adds its own authorization middleware only
-    // when it is absent. ASP.NET Core keeps the constant internal. Should its value ever change, WebApplication would
-    // add the middleware for every request again: slower, never less safe.
+    // when it is absent, and offers no public switch. ASP.NET Core keeps the constant internal. Should its value ever
+    // change, WebApplication would add the middleware for every request again: slower, never less safe.
     private const string AuthorizationMiddlewareSetKey = "__AuthorizationMiddlewareSet";
 
     /// <summary>

@@ -44,6 +44,8 @@ var app = builder.Build();
 // Authorization only for endpoints with authorization metadata (a route's AuthorizationPolicy), in the place
 // WebApplication would put it for every request (AuthorizationWhereNeeded.cs).
 app.UseAuthorizationWhereNeeded();
+// With tracing on, drops the spans of parked polls and admin requests, found once routing has chosen the endpoint.
+app.UseTracedRequestsOnly();
 // Applies the routes' RateLimiterPolicy (Firestarter:RateLimits); routing runs first, so the route is known here.
 // Only when a limit is on: with both off (the default) the policies are no-op limiters, and the middleware would
 // still take a lease from one for every dispatch, about 1.6 % of the broker's CPU per dispatch (bench/RESULTS.md).

@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using Yarp.ReverseProxy.Model;
 
 namespace Firestarter.ProxyHost;
 
@@ -65,25 +67,52 @@ internal static class Telemetry
         }
 
         otel.WithTracing(tracing => tracing
-                .AddAspNetCoreInstrumentation(options => options.Filter = IsTraced)
+                .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddSource(YarpActivitySource))
             .UseOtlpExporter();
     }
 
     /// <summary>
+    /// Drops the request's span when <see cref="IsTraced"/> says so. Runs after routing, where the endpoint and its
+    /// route's metadata are known (the instrumentation's own filter runs before routing); does nothing without tracing.
+    /// </summary>
+    public static void UseTracedRequestsOnly(this WebApplication app)
+    {
+        if (string.IsNullOrWhiteSpace(app.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            return;
+        }
+
+        app.Use((context, next) =>
+        {
+            if (Activity.Current is { } activity && !IsTraced(context))
+            {
+                // What the instrumentation's filter does: the span is neither enriched nor exported.
+                activity.IsAllDataRequested = false;
+                activity.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
+            }
+
+            return next(context);
+        });
+    }
+
+    /// <summary>
     /// Leaves out controllers' parked polls (a span per controller per poll, each as long as the poll is held,
-    /// telling nothing) and the admin endpoints (probes and scrapes). Dispatches, <c>/connect</c> and everything
-    /// forwarded to the platform are traced; YARP forwards <c>traceparent</c> with the current span either way.
+    /// telling nothing), found by their route's <c>"Firestarter": "Poll"</c> metadata wherever configuration puts the
+    /// route, and the admin endpoints (probes and scrapes). Dispatches, <c>/connect</c> and everything forwarded to the
+    /// platform are traced; YARP forwards <c>traceparent</c> with the current span either way.
     /// </summary>
     internal static bool IsTraced(HttpContext context)
     {
-        var path = context.Request.Path;
-        if (HttpMethods.IsGet(context.Request.Method) && path.Equals("/warm-start", StringComparison.OrdinalIgnoreCase))
+        if (context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config.Metadata is { } metadata
+            && metadata.TryGetValue("Firestarter", out var role)
+            && string.Equals(role, "Poll", StringComparison.OrdinalIgnoreCase))
         {
             return false;
         }
 
+        var path = context.Request.Path;
         return !(path.StartsWithSegments("/metrics", StringComparison.OrdinalIgnoreCase)
                  || path.StartsWithSegments("/healthz", StringComparison.OrdinalIgnoreCase)
                  || path.StartsWithSegments("/readyz", StringComparison.OrdinalIgnoreCase)

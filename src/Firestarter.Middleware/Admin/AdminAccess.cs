@@ -1,7 +1,7 @@
 using Firestarter.Security;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
 
 namespace Firestarter.Admin;
 
@@ -12,7 +12,6 @@ namespace Firestarter.Admin;
 internal sealed class AdminAccess
 {
     private const string ApiKeyHeader = "X-Api-Key";
-    private const string BearerPrefix = "Bearer ";
 
     private readonly int? _port;
     private readonly ApiKeySet? _key;
@@ -47,6 +46,10 @@ internal sealed class AdminAccess
         return 0;
     }
 
+    /// <summary>An endpoint convention that lets only admitted requests reach the endpoint (see <see cref="Guard"/>).</summary>
+    public Action<EndpointBuilder> Guards(bool needsKey) =>
+        endpoint => endpoint.RequestDelegate = Guard(endpoint.RequestDelegate!, needsKey);
+
     /// <summary>Runs <paramref name="next"/> only for admitted requests; answers the others with an empty status.</summary>
     public RequestDelegate Guard(RequestDelegate next, bool needsKey) => context =>
     {
@@ -67,17 +70,13 @@ internal sealed class AdminAccess
 
     private static bool HasKey(HttpRequest request, ApiKeySet key)
     {
-        var presented = request.Headers[ApiKeyHeader].ToString();
-        if (presented.Length == 0)
+        var presented = request.Headers[ApiKeyHeader].ToString().AsSpan();
+        if (presented.IsEmpty)
         {
-            var authorization = request.Headers[HeaderNames.Authorization].ToString();
-            if (authorization.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase))
-            {
-                presented = authorization[BearerPrefix.Length..].Trim();
-            }
+            presented = BearerToken.Of(request);
         }
 
         // Constant time, so the key (or its length) cannot be learnt from response timing.
-        return presented.Length > 0 && key.Contains(presented);
+        return !presented.IsEmpty && key.Contains(presented);
     }
 }

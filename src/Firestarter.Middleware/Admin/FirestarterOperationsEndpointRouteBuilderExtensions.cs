@@ -7,6 +7,7 @@ using Firestarter.Status;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -36,24 +37,23 @@ public static partial class FirestarterOperationsEndpointRouteBuilderExtensions
         }
 
         var access = services.GetRequiredService<AdminAccess>();
-        var health = services.GetRequiredService<HealthCheckService>();
         var report = services.GetRequiredService<StatusReport>();
         var page = services.GetRequiredService<StatusPage>();
 
         var group = endpoints.MapGroup(string.Empty);
         // Probes carry no secret, and the page's files are the same for everyone: both only keep to the admin port.
-        group.MapGet("/healthz", access.Guard(context => WriteHealthAsync(context, health, ReadinessCheck.LiveTag), needsKey: false))
-            .WithDisplayName("Firestarter liveness");
-        group.MapGet("/readyz", access.Guard(context => WriteHealthAsync(context, health, ReadinessCheck.ReadyTag), needsKey: false))
-            .WithDisplayName("Firestarter readiness");
-        group.MapGet("/firestarter/status", access.Guard(report.WriteAsync, needsKey: true))
-            .WithDisplayName("Firestarter status");
-        group.MapGet("/firestarter", access.Guard(context => page.ServeAsync(context, "index.html"), needsKey: false))
-            .WithDisplayName("Firestarter status page");
-        foreach (var (name, _) in StatusPage.Files)
+        group.MapHealthChecks("/healthz", Health(ReadinessCheck.LiveTag))
+            .GuardedBy(access, needsKey: false).WithDisplayName("Firestarter liveness");
+        group.MapHealthChecks("/readyz", Health(ReadinessCheck.ReadyTag))
+            .GuardedBy(access, needsKey: false).WithDisplayName("Firestarter readiness");
+        group.MapGet("/firestarter/status", report.WriteAsync)
+            .GuardedBy(access, needsKey: true).WithDisplayName("Firestarter status");
+        group.MapGet("/firestarter", page.Serve(endpoints.CreateApplicationBuilder(), "index.html"))
+            .GuardedBy(access, needsKey: false).WithDisplayName("Firestarter status page");
+        foreach (var file in page.Files.GetDirectoryContents(string.Empty))
         {
-            group.MapGet("/firestarter/" + name, access.Guard(context => page.ServeAsync(context, name), needsKey: false))
-                .WithDisplayName("Firestarter status page " + name);
+            group.MapGet("/firestarter/" + file.Name, page.Serve(endpoints.CreateApplicationBuilder(), file.Name))
+                .GuardedBy(access, needsKey: false).WithDisplayName("Firestarter status page " + file.Name);
         }
 
         var operations = services.GetRequiredService<IOptions<FirestarterOptions>>().Value.Operations;
@@ -74,16 +74,23 @@ public static partial class FirestarterOperationsEndpointRouteBuilderExtensions
         return app.Use(next => access.Guard(next, needsKey: true));
     }
 
-    private static async Task WriteHealthAsync(HttpContext context, HealthCheckService health, string tag)
+    private static IEndpointConventionBuilder GuardedBy(this IEndpointConventionBuilder endpoint, AdminAccess access, bool needsKey)
     {
-        var result = await health.CheckHealthAsync(registration => registration.Tags.Contains(tag), context.RequestAborted);
-        var response = context.Response;
-        // Degraded still serves traffic; only Unhealthy takes the instance out.
-        response.StatusCode = result.Status == HealthStatus.Unhealthy ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
-        response.ContentType = "text/plain; charset=utf-8";
-        response.Headers.CacheControl = "no-store";
-        var text = new StringBuilder(result.Status.ToString());
-        foreach (var (name, entry) in result.Entries)
+        endpoint.Add(access.Guards(needsKey));
+        return endpoint;
+    }
+
+    private static HealthCheckOptions Health(string tag) => new()
+    {
+        Predicate = registration => registration.Tags.Contains(tag),
+        ResponseWriter = WriteHealthAsync,
+    };
+
+    // The default writer gives only the status; an operator wants the reason of each check that is not healthy.
+    private static Task WriteHealthAsync(HttpContext context, HealthReport report)
+    {
+        var text = new StringBuilder(report.Status.ToString());
+        foreach (var (name, entry) in report.Entries)
         {
             if (entry.Status != HealthStatus.Healthy)
             {
@@ -91,7 +98,8 @@ public static partial class FirestarterOperationsEndpointRouteBuilderExtensions
             }
         }
 
-        await response.WriteAsync(text.ToString(), context.RequestAborted);
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync(text.ToString(), context.RequestAborted);
     }
 
     private static partial class Log

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Threading.RateLimiting;
 using Firestarter.Diagnostics;
 using Firestarter.Protocol;
@@ -7,7 +6,6 @@ using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
 
 namespace Firestarter.Limits;
 
@@ -65,12 +63,12 @@ internal sealed partial class ClientRateLimiting : IRateLimiterPolicy<string>
     {
         var context = rejected.HttpContext;
         var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
-        var seconds = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds));
-        context.Response.Headers[HeaderNames.RetryAfter] = seconds.ToString(CultureInfo.InvariantCulture);
+        var seconds = Problem.RetryAfterSeconds(retryAfter);
         Log.RateLimited(logger, context.Request.Method, context.Request.Path, context.Connection.RemoteIpAddress);
 
         await new Problem(StatusCodes.Status429TooManyRequests, "rate-limited", "Too many requests from this client.",
-            $"This client address sends more requests than Firestarter:RateLimits allows; retry after {seconds} s.").WriteAsync(context.Response);
+            $"This client address sends more requests than Firestarter:RateLimits allows; retry after {seconds} s.")
+            .WithRetryAfter(seconds).WriteAsync(context.Response);
     }
 
     private static partial class Log

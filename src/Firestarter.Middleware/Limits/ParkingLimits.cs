@@ -1,12 +1,10 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using Firestarter.Diagnostics;
 using Firestarter.Matching;
 using Firestarter.Protocol;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
 
 namespace Firestarter.Limits;
 
@@ -23,7 +21,7 @@ internal sealed partial class ParkingLimits
 {
     private readonly int _maxParked;
     private readonly int _maxPerKey;
-    private readonly string _retryAfter;
+    private readonly long _retryAfterSeconds;
     private readonly ConcurrentDictionary<MatchKey, KeyCount> _perKey = new();
     private readonly ILogger _logger;
     private int _parked;
@@ -33,7 +31,7 @@ internal sealed partial class ParkingLimits
         var limits = options.Value;
         _maxParked = limits.MaxParked;
         _maxPerKey = limits.MaxParkedPerKey;
-        _retryAfter = Math.Max(1, (long)Math.Ceiling(limits.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        _retryAfterSeconds = Problem.RetryAfterSeconds(limits.RetryAfter);
         _logger = logger;
     }
 
@@ -41,10 +39,10 @@ internal sealed partial class ParkingLimits
     public int Taken => Volatile.Read(ref _parked);
 
     /// <summary>
-    /// Takes a slot for a poll under <paramref name="key"/>; dispose it when the poll ends. Returns null, having set
-    /// <c>Retry-After</c> and <paramref name="problem"/> (a 503), when a limit is reached.
+    /// Takes a slot for a poll under <paramref name="key"/>; dispose it when the poll ends. Returns null, with
+    /// <paramref name="problem"/> (a 503 with <c>Retry-After</c>), when a limit is reached.
     /// </summary>
-    public Slot? TryTake(HttpContext context, in MatchKey key, out Problem? problem)
+    public Slot? TryTake(in MatchKey key, out Problem? problem)
     {
         problem = null;
         if (_maxParked == 0 && _maxPerKey == 0)
@@ -55,7 +53,7 @@ internal sealed partial class ParkingLimits
         if (Interlocked.Increment(ref _parked) > _maxParked && _maxParked > 0)
         {
             Interlocked.Decrement(ref _parked);
-            problem = Refuse(context, key, $"The broker holds its limit of {_maxParked} controllers (Firestarter:Limits:MaxParked).");
+            problem = Refuse(key, $"The broker holds its limit of {_maxParked} controllers (Firestarter:Limits:MaxParked).");
             return null;
         }
 
@@ -78,7 +76,7 @@ internal sealed partial class ParkingLimits
                 if (count.Value >= _maxPerKey)
                 {
                     Interlocked.Decrement(ref _parked);
-                    problem = Refuse(context, key, $"The broker holds its limit of {_maxPerKey} controllers for this key (Firestarter:Limits:MaxParkedPerKey).");
+                    problem = Refuse(key, $"The broker holds its limit of {_maxPerKey} controllers for this key (Firestarter:Limits:MaxParkedPerKey).");
                     return null;
                 }
 
@@ -106,11 +104,11 @@ internal sealed partial class ParkingLimits
         }
     }
 
-    private Problem Refuse(HttpContext context, in MatchKey key, string detail)
+    private Problem Refuse(in MatchKey key, string detail)
     {
         Log.LimitReached(_logger, key, detail);
-        context.Response.Headers[HeaderNames.RetryAfter] = _retryAfter;
-        return new Problem(StatusCodes.Status503ServiceUnavailable, "too-many-controllers", "The broker holds as many controllers as it may.", detail);
+        return new Problem(StatusCodes.Status503ServiceUnavailable, "too-many-controllers", "The broker holds as many controllers as it may.", detail)
+            .WithRetryAfter(_retryAfterSeconds);
     }
 
     /// <summary>A taken slot; disposing it gives it back (once).</summary>

@@ -74,15 +74,12 @@ internal sealed partial class PollHandler
         var key = headers.KeyFor(deployment);
 
         // Held until the poll ends, whatever the outcome.
-        using var slot = _limits.TryTake(context, key, out var overLimit);
+        using var slot = _limits.TryTake(key, out var overLimit);
         if (slot is null)
         {
             await RejectAsync(context, overLimit!);
             return;
         }
-
-        // A held poll must outlive any request timeout that applies to the route by default.
-        context.Features.Get<IHttpRequestTimeoutFeature>()?.DisableTimeout();
 
         var poll = new ParkedPoll(key, context, _time.GetTimestamp());
         if (!_pool.TryPark(poll))

@@ -1,7 +1,9 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
 
 namespace Firestarter.Protocol;
 
@@ -15,6 +17,16 @@ namespace Firestarter.Protocol;
 internal sealed record Problem(int Status, string Code, string Title, string Detail)
 {
     public const string ContentType = "application/problem+json";
+
+    /// <summary>Response headers that go with the answer, such as <c>Retry-After</c> or <c>WWW-Authenticate</c>.</summary>
+    public (string Name, string Value)[] Headers { get; init; } = [];
+
+    /// <summary>The whole seconds of a <c>Retry-After</c> header for <paramref name="wait"/>: rounded up, at least one.</summary>
+    public static long RetryAfterSeconds(TimeSpan wait) => Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds));
+
+    /// <summary>This problem with a <c>Retry-After</c> of <paramref name="seconds"/>.</summary>
+    public Problem WithRetryAfter(long seconds) =>
+        this with { Headers = [.. Headers, (HeaderNames.RetryAfter, seconds.ToString(CultureInfo.InvariantCulture))] };
 
     public static Problem BadHeader(string detail) =>
         new(StatusCodes.Status400BadRequest, "bad-header", "The warm-start poll's headers are invalid.", detail);
@@ -47,6 +59,11 @@ internal sealed record Problem(int Status, string Code, string Title, string Det
         }
 
         response.StatusCode = Status;
+        foreach (var (name, value) in Headers)
+        {
+            response.Headers[name] = value;
+        }
+
         response.ContentType = ContentType;
         response.ContentLength = buffer.WrittenCount;
         await response.BodyWriter.WriteAsync(buffer.WrittenMemory);

@@ -3,7 +3,6 @@ using Firestarter.Protocol;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
 
 namespace Firestarter.Security;
 
@@ -16,8 +15,6 @@ namespace Firestarter.Security;
 /// </remarks>
 internal sealed partial class DispatchAuthorization
 {
-    private const string BearerPrefix = "Bearer ";
-
     private readonly ApiKeySet _keys;
     private readonly ILogger _logger;
 
@@ -31,7 +28,7 @@ internal sealed partial class DispatchAuthorization
     public bool IsOpen => _keys.IsEmpty;
 
     /// <summary>
-    /// Returns null when the dispatch may proceed, else the 401 to answer (with <c>WWW-Authenticate</c> set).
+    /// Returns null when the dispatch may proceed, else the 401 to answer (with its <c>WWW-Authenticate</c>).
     /// </summary>
     public Problem? Check(HttpContext context)
     {
@@ -40,17 +37,12 @@ internal sealed partial class DispatchAuthorization
             return null;
         }
 
-        var values = context.Request.Headers.Authorization;
-        if (values.Count == 1 && values[0] is { } value
-            && value.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase)
-            && _keys.Contains(value.AsSpan(BearerPrefix.Length).Trim()))
+        if (BearerToken.Of(context.Request) is { IsEmpty: false } token && _keys.Contains(token))
         {
             return null;
         }
 
         Log.Unauthorized(_logger, context.Connection.RemoteIpAddress);
-
-        context.Response.Headers[HeaderNames.WWWAuthenticate] = "Bearer";
         return SecurityProblems.DispatchKeyRequired();
     }
 

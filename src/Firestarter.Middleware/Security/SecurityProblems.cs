@@ -1,5 +1,6 @@
 using Firestarter.Protocol;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
 
 namespace Firestarter.Security;
 
@@ -16,5 +17,8 @@ internal static class SecurityProblems
 
     public static Problem DispatchKeyRequired() =>
         new(StatusCodes.Status401Unauthorized, "dispatch-key-required", "Dispatch requires an API key.",
-            "Send one of the keys in Firestarter:Security:DispatchApiKeys as 'Authorization: Bearer <key>'.");
+            "Send one of the keys in Firestarter:Security:DispatchApiKeys as 'Authorization: Bearer <key>'.")
+        {
+            Headers = [(HeaderNames.WWWAuthenticate, "Bearer")],
+        };
 }

@@ -1,65 +1,63 @@
-using System.Security.Cryptography;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Net.Http.Headers;
+using Microsoft.AspNetCore.StaticFiles;
+using Microsoft.Extensions.FileProviders;
 
 namespace Firestarter.Status;
 
 /// <summary>
 /// The live status page's files (HTML, CSS, JavaScript under <c>Status/Page/</c>), shipped inside the library as
-/// embedded resources and served from memory with their content types and an ETag, so the page needs no CDN, no
-/// build step and no file system.
+/// embedded resources and served by ASP.NET Core's static file middleware (content types, ETag, 304), so the page
+/// needs no CDN, no build step and no file system.
 /// </summary>
 internal sealed class StatusPage
 {
-    /// <summary>Served files by name, as the page references them.</summary>
-    internal static readonly (string Name, string ContentType)[] Files =
-    [
-        ("index.html", "text/html; charset=utf-8"),
-        ("page.css", "text/css; charset=utf-8"),
-        ("page.js", "text/javascript; charset=utf-8"),
-    ];
-
-    private readonly Dictionary<string, Asset> _assets = new(StringComparer.Ordinal);
+    /// <summary>The resources' logical names' prefix (set in the project file).</summary>
+    internal const string ResourceNamespace = "Firestarter.Status.Page";
 
     public StatusPage()
     {
-        var assembly = typeof(StatusPage).Assembly;
-        foreach (var (name, contentType) in Files)
+        Files = new EmbeddedFileProvider(typeof(StatusPage).Assembly, ResourceNamespace);
+        var types = new FileExtensionContentTypeProvider();
+        types.Mappings[".html"] = "text/html; charset=utf-8";
+        types.Mappings[".css"] = "text/css; charset=utf-8";
+        types.Mappings[".js"] = "text/javascript; charset=utf-8";
+        Options = new StaticFileOptions
         {
-            using var stream = assembly.GetManifestResourceStream(ResourcePrefix + name)
-                ?? throw new InvalidOperationException($"The status page file {name} is missing from the library's resources.");
-            using var copy = new MemoryStream();
-            stream.CopyTo(copy);
-            var bytes = copy.ToArray();
-            var etag = "\"" + Convert.ToHexString(SHA256.HashData(bytes).AsSpan(0, 8)) + "\"";
-            _assets[name] = new Asset(bytes, contentType, etag);
-        }
+            FileProvider = Files,
+            ContentTypeProvider = types,
+            OnPrepareResponse = static file =>
+            {
+                var headers = file.Context.Response.Headers;
+                // Revalidate every time: the files change only with the library, and a 304 costs one round trip.
+                headers.CacheControl = "no-cache";
+                headers.XContentTypeOptions = "nosniff";
+                headers.ContentSecurityPolicy = "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none'";
+            },
+        };
     }
 
-    /// <summary>The resources' logical names (set in the project file).</summary>
-    internal const string ResourcePrefix = "Firestarter.Status.Page.";
+    /// <summary>The page's files.</summary>
+    public IFileProvider Files { get; }
 
-    /// <summary>Answers with the file <paramref name="name"/>.</summary>
-    public Task ServeAsync(HttpContext context, string name)
+    /// <summary>How they are served.</summary>
+    public StaticFileOptions Options { get; }
+
+    /// <summary>
+    /// A request delegate that serves the file <paramref name="name"/>, whatever the request's path: it runs the
+    /// static file middleware in a pipeline of its own (<paramref name="pipeline"/>, from the endpoint builder).
+    /// </summary>
+    public RequestDelegate Serve(IApplicationBuilder pipeline, string name)
     {
-        var asset = _assets[name];
-        var response = context.Response;
-        response.Headers.ETag = asset.ETag;
-        // Revalidate every time: the files change only with the library, and a 304 costs one round trip.
-        response.Headers.CacheControl = "no-cache";
-        response.Headers.XContentTypeOptions = "nosniff";
-        response.Headers.ContentSecurityPolicy = "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none'";
-        var ifNoneMatch = context.Request.Headers[HeaderNames.IfNoneMatch].ToString();
-        if (ifNoneMatch.Length > 0 && ifNoneMatch.Contains(asset.ETag, StringComparison.Ordinal))
+        var path = new PathString("/" + name);
+        pipeline.Use((context, next) =>
         {
-            response.StatusCode = StatusCodes.Status304NotModified;
-            return Task.CompletedTask;
-        }
-
-        response.ContentType = asset.ContentType;
-        response.ContentLength = asset.Bytes.Length;
-        return response.Body.WriteAsync(asset.Bytes, context.RequestAborted).AsTask();
+            context.Request.Path = path;
+            // The static file middleware stands aside for a request that already has an endpoint to run.
+            context.SetEndpoint(null);
+            return next(context);
+        });
+        pipeline.UseStaticFiles(Options);
+        return pipeline.Build();
     }
-
-    private sealed record Asset(byte[] Bytes, string ContentType, string ETag);
 }

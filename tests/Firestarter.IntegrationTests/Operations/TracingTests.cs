@@ -37,3 +37,53 @@ public sealed class TracingTests
         Assert.Equal(traceId.ToString(), received.Split('-')[1]);
     }
 }
+
+/// <summary>With tracing on, a parked poll leaves no span, found by its route's metadata wherever the route is.</summary>
+public sealed class PollSpanTests
+{
+    [Fact]
+    public async Task A_polls_span_is_dropped_and_a_dispatchs_kept_on_routes_moved_by_configuration()
+    {
+        var recorded = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Microsoft.AspNetCore",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity =>
+            {
+                if (activity.OperationName == "Microsoft.AspNetCore.Hosting.HttpRequestIn")
+                {
+                    recorded[activity.TraceId.ToString()] = activity.Recorded;
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+        await using var broker = new BrokerFactory(new Dictionary<string, string?>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = StubBackend.RefusingAddress().ToString(),
+            ["ReverseProxy:Routes:warm-start-poll:Match:Path"] = "/traced-test/held",
+            ["ReverseProxy:Routes:warm-start-dispatch:Match:Path"] = "/traced-test/dispatch",
+        });
+        using var client = new HttpClient { BaseAddress = broker.Start() };
+        var key = Key.Default with { Deployment = "deployment_traced" };
+
+        var pollTrace = ActivityTraceId.CreateRandom();
+        var dispatchTrace = ActivityTraceId.CreateRandom();
+        var poll = WarmStart.Poll(key);
+        poll.RequestUri = new Uri("/traced-test/held", UriKind.Relative);
+        poll.Headers.Add("traceparent", $"00-{pollTrace}-{ActivitySpanId.CreateRandom()}-01");
+        var parked = client.SendAsync(poll);
+        await WarmStart.EventuallyAsync(() => broker.Pool.ParkedCount == 1, "the poll is parked");
+        using var dispatch = WarmStart.Dispatch(WarmStart.DispatchBody(WarmStart.Message(key, "run_traced")));
+        dispatch.RequestUri = new Uri("/traced-test/dispatch", UriKind.Relative);
+        dispatch.Headers.Add("traceparent", $"00-{dispatchTrace}-{ActivitySpanId.CreateRandom()}-01");
+        using var dispatched = await client.SendAsync(dispatch);
+        Assert.True(await WarmStart.ReadDidWarmStartAsync(dispatched));
+        using var delivered = await parked;
+        await WarmStart.EventuallyAsync(
+            () => recorded.ContainsKey(pollTrace.ToString()) && recorded.ContainsKey(dispatchTrace.ToString()), "both requests' spans ended");
+
+        Assert.False(recorded[pollTrace.ToString()]);
+        Assert.True(recorded[dispatchTrace.ToString()]);
+    }
+}
