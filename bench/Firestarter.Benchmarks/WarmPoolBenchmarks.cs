@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Firestarter.Matching;
+using Microsoft.AspNetCore.Http;
 
 namespace Firestarter.Benchmarks;
 
@@ -12,6 +13,8 @@ namespace Firestarter.Benchmarks;
 public class WarmPoolBenchmarks
 {
     private static readonly MatchKey Key = new(Samples.Deployment, Samples.Version, Samples.Cpu, Samples.Memory);
+    // The pool never touches a poll's request; one context stands in for every held one.
+    private static readonly DefaultHttpContext Held = new();
     private WarmPool _pool = null!;
 
     /// <summary>Controllers already waiting under the key (0: every park creates and every claim retires the bucket).</summary>
@@ -24,14 +27,14 @@ public class WarmPoolBenchmarks
         _pool = new WarmPool(SelectionOrder.NewestFirst);
         for (var i = 0; i < Waiting; i++)
         {
-            _pool.TryPark(new ParkedPoll(Key, null, 0));
+            _pool.TryPark(new ParkedPoll(Key, Held, 0));
         }
     }
 
     [Benchmark]
     public bool Park_then_claim()
     {
-        _pool.TryPark(new ParkedPoll(Key, null, 0));
+        _pool.TryPark(new ParkedPoll(Key, Held, 0));
         var claimed = _pool.TryClaim(Key);
         claimed?.Complete(PollOutcome.Matched);
         return claimed is not null;
@@ -40,7 +43,7 @@ public class WarmPoolBenchmarks
     [Benchmark]
     public bool Park_then_abandon()
     {
-        var poll = new ParkedPoll(Key, null, 0);
+        var poll = new ParkedPoll(Key, Held, 0);
         _pool.TryPark(poll);
         return _pool.TryAbandon(poll, PollOutcome.Aborted);
     }

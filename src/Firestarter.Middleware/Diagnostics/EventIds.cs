@@ -31,8 +31,7 @@ internal static class EventIds
     public const int DrainStarted = 401;
     public const int PollsExpired = 402;
 
-    // 5xx: routing and configuration
-    public const int RouteBound = 500;
+    // 5xx: routing and configuration (none logged yet)
 
     // 6xx: operations (admin endpoints)
     public const int OperationsMapped = 600;

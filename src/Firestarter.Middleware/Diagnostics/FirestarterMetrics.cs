@@ -29,12 +29,12 @@ internal sealed class FirestarterMetrics
     private readonly OutcomeCounts _handoffs = new(OutcomeTags.Handoff);
     private readonly Histogram<double> _dispatchDuration;
     private readonly Histogram<double> _waitTime;
-    private readonly DispatchWindows? _windows;
+    private readonly DispatchWindows _windows;
 
     /// <param name="meterFactory">Creates the meter.</param>
     /// <param name="pool">Observed for the parked-controller gauges.</param>
     /// <param name="windows">Also fed each dispatch, for the status endpoint's recent windows.</param>
-    public FirestarterMetrics(IMeterFactory meterFactory, WarmPool pool, DispatchWindows? windows = null)
+    public FirestarterMetrics(IMeterFactory meterFactory, WarmPool pool, DispatchWindows windows)
     {
         _windows = windows;
         var meter = meterFactory.Create(MeterName);
@@ -70,7 +70,7 @@ internal sealed class FirestarterMetrics
     {
         _dispatches.Add((int)outcome);
         _dispatchDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("outcome", OutcomeTags.Of(outcome)));
-        _windows?.Record(outcome, duration, answeredAt);
+        _windows.Record(outcome, duration, answeredAt);
     }
 
     public void Handoff(HandoffOutcome outcome) => _handoffs.Add((int)outcome);

@@ -1,5 +1,6 @@
 using Firestarter.Diagnostics;
 using Firestarter.Matching;
+using Firestarter.Protocol;
 using Microsoft.AspNetCore.Http;
 
 namespace Firestarter.Dispatching;
@@ -31,7 +32,7 @@ internal static class Handoff
 {
     public static async ValueTask<HandoffOutcome> WriteRunAsync(ParkedPoll poll, ReadOnlyMemory<byte> run)
     {
-        var context = poll.Context!;
+        var context = poll.Context;
         var watch = ConnectionWatch.Start(context, out var before);
         HandoffOutcome result;
         try
@@ -42,11 +43,7 @@ internal static class Handoff
             }
             else
             {
-                var response = context.Response;
-                response.StatusCode = StatusCodes.Status200OK;
-                response.ContentType = Protocol.ProtocolResponses.JsonContentType;
-                response.ContentLength = run.Length;
-                await response.BodyWriter.WriteAsync(run);
+                await ProtocolResponses.WriteJsonAsync(context.Response, run);
                 result = Judge(context, before, watch.Read(), run.Length);
             }
         }

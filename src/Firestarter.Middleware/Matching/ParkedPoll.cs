@@ -28,7 +28,7 @@ internal sealed class ParkedPoll : IValueTaskSource<PollOutcome>
 
     private ManualResetValueTaskSourceCore<PollOutcome> _completion;
 
-    public ParkedPoll(MatchKey key, HttpContext? context, long parkedAt)
+    public ParkedPoll(MatchKey key, HttpContext context, long parkedAt)
     {
         Key = key;
         Context = context;
@@ -37,8 +37,8 @@ internal sealed class ParkedPoll : IValueTaskSource<PollOutcome>
 
     public MatchKey Key { get; }
 
-    /// <summary>The held request; null only in tests of the pool itself.</summary>
-    public HttpContext? Context { get; }
+    /// <summary>The held request.</summary>
+    public HttpContext Context { get; }
 
     /// <summary>When the poll was parked, as a <see cref="TimeProvider"/> timestamp.</summary>
     public long ParkedAt { get; }

@@ -140,9 +140,24 @@ internal sealed class WarmPool
     /// Expires every waiting poll parked at or before <paramref name="parkedAtOrBefore"/> (a timestamp),
     /// completing each with <see cref="PollOutcome.Expired"/>. Returns how many expired.
     /// </summary>
-    public int ExpireParkedBefore(long parkedAtOrBefore)
+    public int ExpireParkedBefore(long parkedAtOrBefore) => AbandonParkedBefore(parkedAtOrBefore, PollOutcome.Expired);
+
+    /// <summary>
+    /// Stops all parking and releases every waiting poll with <see cref="PollOutcome.Drained"/>.
+    /// Claims already made are untouched: their dispatches finish. Returns how many polls were released.
+    /// </summary>
+    public int BeginDrain()
     {
-        List<ParkedPoll>? expired = null;
+        // A full fence: a park that takes a bucket's lock after this sees the flag; one that took it before
+        // is found below, because its bucket was in the map before the flag was set.
+        Interlocked.Exchange(ref _draining, true);
+        return AbandonParkedBefore(long.MaxValue, PollOutcome.Drained);
+    }
+
+    // Abandons every waiting poll parked at or before the timestamp and completes it with the outcome.
+    private int AbandonParkedBefore(long parkedAtOrBefore, PollOutcome outcome)
+    {
+        List<ParkedPoll>? abandoned = null;
         foreach (var (_, bucket) in _buckets)
         {
             lock (bucket.Gate)
@@ -154,7 +169,7 @@ internal sealed class WarmPool
                     Unlink(bucket, poll);
                     if (poll.TryAbandon())
                     {
-                        (expired ??= []).Add(poll);
+                        (abandoned ??= []).Add(poll);
                     }
                 }
 
@@ -162,37 +177,7 @@ internal sealed class WarmPool
             }
         }
 
-        return CompleteAll(expired, PollOutcome.Expired);
-    }
-
-    /// <summary>
-    /// Stops all parking and releases every waiting poll with <see cref="PollOutcome.Drained"/>.
-    /// Claims already made are untouched: their dispatches finish. Returns how many polls were released.
-    /// </summary>
-    public int BeginDrain()
-    {
-        // A full fence: a park that takes a bucket's lock after this sees the flag; one that took it before
-        // is found below, because its bucket was in the map before the flag was set.
-        Interlocked.Exchange(ref _draining, true);
-        List<ParkedPoll>? drained = null;
-        foreach (var (_, bucket) in _buckets)
-        {
-            lock (bucket.Gate)
-            {
-                while (bucket.Oldest is { } poll)
-                {
-                    Unlink(bucket, poll);
-                    if (poll.TryAbandon())
-                    {
-                        (drained ??= []).Add(poll);
-                    }
-                }
-
-                RetireIfEmpty(bucket);
-            }
-        }
-
-        return CompleteAll(drained, PollOutcome.Drained);
+        return CompleteAll(abandoned, outcome);
     }
 
     /// <summary>Waiting polls per key at this instant (for status and metrics; takes each bucket's count without its lock).</summary>

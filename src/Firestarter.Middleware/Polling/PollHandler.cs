@@ -4,7 +4,6 @@ using Firestarter.Matching;
 using Firestarter.Protocol;
 using Firestarter.Security;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

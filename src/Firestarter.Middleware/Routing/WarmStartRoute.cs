@@ -24,15 +24,14 @@ internal static class WarmStartRouteMetadata
     /// <summary>The metadata key that marks a warm-start route.</summary>
     public const string Key = "Firestarter";
 
-    public static WarmStartRoute Of(RouteConfig route)
-    {
-        if (route.Metadata is null || !route.Metadata.TryGetValue(Key, out var value))
-        {
-            return WarmStartRoute.None;
-        }
+    // Validated when the configuration loaded (WarmStartRouteFilter), so an unknown value cannot get here.
+    public static WarmStartRoute Of(RouteConfig route) => TryGetValue(route, out var value) ? Parse(value) : WarmStartRoute.None;
 
-        // Validated when the configuration loaded (WarmStartRouteFilter), so an unknown value cannot get here.
-        return Parse(value);
+    /// <summary>The route's <see cref="Key"/> metadata value, when it has one.</summary>
+    public static bool TryGetValue(RouteConfig route, out string? value)
+    {
+        value = null;
+        return route.Metadata is not null && route.Metadata.TryGetValue(Key, out value);
     }
 
     /// <summary>The role a metadata value names, or <see cref="WarmStartRoute.None"/> for anything else.</summary>

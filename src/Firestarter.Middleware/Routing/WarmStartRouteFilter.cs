@@ -20,7 +20,7 @@ internal sealed class WarmStartRouteFilter : IProxyConfigFilter
 
     public ValueTask<RouteConfig> ConfigureRouteAsync(RouteConfig route, ClusterConfig? cluster, CancellationToken cancel)
     {
-        if (route.Metadata is null || !route.Metadata.TryGetValue(WarmStartRouteMetadata.Key, out var value))
+        if (!WarmStartRouteMetadata.TryGetValue(route, out var value))
         {
             return new(route);
         }

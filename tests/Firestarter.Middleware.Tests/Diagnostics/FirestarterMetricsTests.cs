@@ -10,7 +10,7 @@ public class FirestarterMetricsTests
     {
         for (var i = 0; i < count; i++)
         {
-            Assert.True(pool.TryPark(new ParkedPoll(new MatchKey(deployment, version, cpu, 1), null, 0)));
+            Assert.True(pool.TryPark(new ParkedPoll(new MatchKey(deployment, version, cpu, 1), new Microsoft.AspNetCore.Http.DefaultHttpContext(), 0)));
         }
     }
 

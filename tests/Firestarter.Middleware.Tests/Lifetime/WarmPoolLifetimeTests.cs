@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using Firestarter.Lifetime;
 using Firestarter.Matching;
 using Firestarter.Tests.TestSupport;
@@ -44,7 +45,7 @@ public class WarmPoolLifetimeTests
 
         public ParkedPoll Park()
         {
-            var poll = new ParkedPoll(Key, null, Time.GetTimestamp());
+            var poll = new ParkedPoll(Key, new DefaultHttpContext(), Time.GetTimestamp());
             Assert.True(Pool.TryPark(poll));
             return poll;
         }
@@ -145,7 +146,7 @@ public class WarmPoolLifetimeTests
         Assert.Equal(PollOutcome.Drained, await OutcomeOf(first));
         Assert.Equal(PollOutcome.Drained, await OutcomeOf(second));
         Assert.Equal(0, harness.Pool.ParkedCount);
-        Assert.False(harness.Pool.TryPark(new ParkedPoll(Key, null, 0)));
+        Assert.False(harness.Pool.TryPark(new ParkedPoll(Key, new DefaultHttpContext(), 0)));
     }
 
     [Fact]

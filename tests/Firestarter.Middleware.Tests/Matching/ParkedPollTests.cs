@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using Firestarter.Matching;
 using Firestarter.Tests.TestSupport;
 
@@ -8,21 +9,22 @@ public class ParkedPollTests
     private static readonly MatchKey Key = new("d", "v", 1, 1);
 
     [Fact]
-    public void A_new_poll_waits_and_keeps_its_key_and_park_time()
+    public void A_new_poll_waits_and_keeps_its_key_park_time_and_request()
     {
-        var poll = new ParkedPoll(Key, null, 1234);
+        var context = new DefaultHttpContext();
+        var poll = new ParkedPoll(Key, context, 1234);
 
         Assert.True(poll.IsWaiting);
         Assert.Equal(Key, poll.Key);
         Assert.Equal(1234, poll.ParkedAt);
-        Assert.Null(poll.Context);
+        Assert.Same(context, poll.Context);
         Assert.False(PollPeek.IsCompleted(poll));
     }
 
     [Fact]
     public void Only_the_first_claim_succeeds()
     {
-        var poll = new ParkedPoll(Key, null, 0);
+        var poll = new ParkedPoll(Key, new DefaultHttpContext(), 0);
 
         Assert.True(poll.TryClaim());
         Assert.False(poll.TryClaim());
@@ -32,7 +34,7 @@ public class ParkedPollTests
     [Fact]
     public void A_claimed_poll_cannot_be_abandoned()
     {
-        var poll = new ParkedPoll(Key, null, 0);
+        var poll = new ParkedPoll(Key, new DefaultHttpContext(), 0);
 
         Assert.True(poll.TryClaim());
         Assert.False(poll.TryAbandon());
@@ -41,7 +43,7 @@ public class ParkedPollTests
     [Fact]
     public void An_abandoned_poll_cannot_be_claimed_or_abandoned_again()
     {
-        var poll = new ParkedPoll(Key, null, 0);
+        var poll = new ParkedPoll(Key, new DefaultHttpContext(), 0);
 
         Assert.True(poll.TryAbandon());
         Assert.False(poll.TryClaim());
@@ -57,7 +59,7 @@ public class ParkedPollTests
     public async Task Complete_ends_the_wait_with_the_outcome(string outcomeName)
     {
         var outcome = Enum.Parse<PollOutcome>(outcomeName);
-        var poll = new ParkedPoll(Key, null, 0);
+        var poll = new ParkedPoll(Key, new DefaultHttpContext(), 0);
         Assert.True(poll.TryClaim());
         Assert.False(PollPeek.IsCompleted(poll));
 
@@ -70,7 +72,7 @@ public class ParkedPollTests
     [Fact]
     public void Completing_twice_is_refused()
     {
-        var poll = new ParkedPoll(Key, null, 0);
+        var poll = new ParkedPoll(Key, new DefaultHttpContext(), 0);
         poll.Complete(PollOutcome.Matched);
 
         Assert.Throws<InvalidOperationException>(() => poll.Complete(PollOutcome.Aborted));
@@ -84,7 +86,7 @@ public class ParkedPollTests
     public async Task A_delivered_waiter_resumes_on_the_dispatchs_stack_every_other_one_on_the_thread_pool(int outcomeValue, bool inline)
     {
         var outcome = (PollOutcome)outcomeValue;
-        var poll = new ParkedPoll(Key, null, 0);
+        var poll = new ParkedPoll(Key, new DefaultHttpContext(), 0);
         var insideComplete = 0;
         var completingThread = Environment.CurrentManagedThreadId;
 

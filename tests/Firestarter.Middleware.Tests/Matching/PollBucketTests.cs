@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using Firestarter.Matching;
 
 namespace Firestarter.Tests.Matching;
@@ -9,7 +10,7 @@ public class PollBucketTests
     private static (PollBucket Bucket, ParkedPoll[] Polls) BucketWith(int count)
     {
         var bucket = new PollBucket(Key);
-        var polls = Enumerable.Range(0, count).Select(i => new ParkedPoll(Key, null, i)).ToArray();
+        var polls = Enumerable.Range(0, count).Select(i => new ParkedPoll(Key, new DefaultHttpContext(), i)).ToArray();
         foreach (var poll in polls)
         {
             bucket.Append(poll);
@@ -80,7 +81,7 @@ public class PollBucketTests
         Assert.True(bucket.Remove(polls[0]));
 
         Assert.False(bucket.Remove(polls[0]));
-        Assert.False(bucket.Remove(new ParkedPoll(Key, null, 9)));
+        Assert.False(bucket.Remove(new ParkedPoll(Key, new DefaultHttpContext(), 9)));
         Assert.Equal(1, bucket.Count);
         Assert.Same(polls[1], bucket.Oldest);
         Assert.Same(polls[1], bucket.Newest);

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using System.Collections.Concurrent;
 using Firestarter.Matching;
 using Firestarter.Tests.TestSupport;
@@ -12,7 +13,7 @@ public class WarmPoolTests
 
     private static ParkedPoll Parked(WarmPool pool, MatchKey key, long parkedAt = 0)
     {
-        var poll = new ParkedPoll(key, null, parkedAt);
+        var poll = new ParkedPoll(key, new DefaultHttpContext(), parkedAt);
         Assert.True(pool.TryPark(poll));
         return poll;
     }
@@ -284,7 +285,7 @@ public class WarmPoolTests
         Assert.Equal(0, pool.ParkedCount);
         Assert.Equal(0, pool.KeyCount);
 
-        var late = new ParkedPoll(KeyA, null, 0);
+        var late = new ParkedPoll(KeyA, new DefaultHttpContext(), 0);
         Assert.False(pool.TryPark(late));
         Assert.True(late.IsWaiting);
         Assert.Equal(0, pool.ParkedCount);
@@ -373,7 +374,7 @@ public class WarmPoolTests
                 // selection the sweeper otherwise rarely finds anything old enough.
                 if (dice < 45)
                 {
-                    var poll = new ParkedPoll(keys[random.Next(keys.Length)], null, Interlocked.Increment(ref clock));
+                    var poll = new ParkedPoll(keys[random.Next(keys.Length)], new DefaultHttpContext(), Interlocked.Increment(ref clock));
                     tracked[poll] = new Tracked(poll);
                     if (!pool.TryPark(poll))
                     {

@@ -27,7 +27,7 @@ internal sealed class MetricsRecorder : IDisposable
     {
         _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var factory = _services.GetRequiredService<IMeterFactory>();
-        Metrics = new FirestarterMetrics(factory, pool);
+        Metrics = new FirestarterMetrics(factory, pool, new DispatchWindows(TimeProvider.System));
         _listener.InstrumentPublished = (instrument, listener) =>
         {
             if (ReferenceEquals(instrument.Meter.Scope, factory) && instrument.Meter.Name == FirestarterMetrics.MeterName)
