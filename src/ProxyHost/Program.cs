@@ -8,8 +8,7 @@ using Microsoft.Extensions.Options;
 
 // Run socket completions on the socket engine's own threads instead of handing each one to the thread pool: with
 // Kestrel's inline scheduling (Firestarter:ConfirmDelivery) a request then runs start to finish without a thread
-// hop, which on the one or two CPUs a broker gets measured about 40 % less CPU per dispatch (bench/RESULTS.md).
-// The runtime reads this once, when the first socket is made, so it is set before anything else; set the variable
+// hop, the largest CPU saving measured (bench/RESULTS.md). The runtime reads this once, when the first socket is made, so it is set before anything else; set the variable
 // to 0 in the environment to keep the thread-pool hand-off.
 if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") is null)
 {
@@ -48,8 +47,7 @@ app.UseAuthorizationWhereNeeded();
 app.UseTracedRequestsOnly();
 // Applies the routes' RateLimiterPolicy (Firestarter:RateLimits); routing runs first, so the route is known here.
 // Only when a limit is on: with both off (the default) the policies are no-op limiters, and the middleware would
-// still take a lease from one for every dispatch, about 1.6 % of the broker's CPU per dispatch (bench/RESULTS.md).
-// The limits are read once at start, so this cannot miss a later change.
+// still take a lease from one for every dispatch. The limits are read once at start, so this cannot miss a later change.
 if (app.Services.GetRequiredService<IOptions<FirestarterOptions>>().Value.RateLimits
     is { Connect.PermitsPerSecond: > 0 } or { Dispatch.PermitsPerSecond: > 0 })
 {

@@ -18,7 +18,7 @@ internal static class Telemetry
     /// <summary>
     /// The meters exported: the broker's, ASP.NET Core's and Kestrel's, HttpClient's (YARP forwards with it) and the
     /// runtime's. Not routing's: its one counter (match attempts per route) repeats what the request duration's
-    /// <c>http.route</c> label says, at about 1 % of the broker's CPU per dispatch.
+    /// <c>http.route</c> label says, at a cost on every request.
     /// </summary>
     internal static readonly string[] Meters =
     [
@@ -31,8 +31,8 @@ internal static class Telemetry
 
     /// <summary>
     /// The most label combinations kept per metric. Each metric stream allocates room for its limit up front, so
-    /// OpenTelemetry's default of 2,000 held about 7 MB of the broker's heap for a few dozen series in all; every
-    /// exported label set here is bounded (outcomes, status codes, routes, destinations) and far below this.
+    /// OpenTelemetry's default (2,000) held megabytes of the broker's heap for a few dozen series; every exported
+    /// label set here is bounded (outcomes, status codes, routes, destinations) and far below this.
     /// Combinations beyond it are summed into one overflow series, not dropped.
     /// </summary>
     internal const int CardinalityLimit = 200;
@@ -40,8 +40,7 @@ internal static class Telemetry
     /// <summary>
     /// Instruments not exported. ASP.NET Core's <c>http.server.active_requests</c>: every held poll is an active
     /// request, so on a broker it mostly repeats <c>firestarter.controllers.parked</c>; and it is counted up and down
-    /// per request, before any middleware could opt a request out, at about 1.3 % of the broker's CPU per dispatch
-    /// (bench/RESULTS.md). A dropped instrument is never enabled, so ASP.NET Core skips the counting.
+    /// per request, before any middleware could opt a request out. A dropped instrument is never enabled, so ASP.NET Core skips the counting.
     /// </summary>
     internal static bool IsDropped(Instrument instrument) =>
         instrument is { Name: "http.server.active_requests", Meter.Name: "Microsoft.AspNetCore.Hosting" };
