@@ -47,7 +47,7 @@ public class ArchitectureTests
         // Expiry sweeps and the drain at shutdown.
         ("Lifetime", [Root, "Matching", "Diagnostics", "ColdStart"]),
         // Readiness and the supervisor's health probes.
-        ("Health", [Root, "Matching", "Admin"]),
+        ("Health", [Root, "Matching", "Diagnostics", "Admin"]),
         // The status JSON and page.
         ("Status", [Root, "Matching", "Diagnostics", "ColdStart", "Admin"]),
     ];

@@ -33,8 +33,10 @@ internal static class EventIds
 
     // 5xx: routing and configuration (none logged yet)
 
-    // 6xx: operations (admin endpoints)
+    // 6xx: operations (admin endpoints, health)
     public const int OperationsMapped = 600;
+    public const int DestinationUnreachable = 601;
+    public const int DestinationReachable = 602;
 
     // 7xx: security and limits
     public const int TokenRefused = 700;

@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using Firestarter.Diagnostics;
+using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.Model;
 
@@ -12,9 +14,10 @@ namespace Firestarter.Health;
 /// <remarks>
 /// YARP's own <c>ConsecutiveFailures</c> policy wants a 2xx, so it needs a health path the backend serves; the
 /// platform's supervisor may not have one, and a 404 there would take it out of rotation. This policy asks only
-/// whether the supervisor is reachable and working, which is what readiness and load balancing need.
+/// whether the supervisor is reachable and working, which is what readiness and load balancing need. A destination
+/// that becomes unhealthy, or healthy again, is logged in one line naming it and why.
 /// </remarks>
-internal sealed class ReachableHealthPolicy : IActiveHealthCheckPolicy
+internal sealed partial class ReachableHealthPolicy : IActiveHealthCheckPolicy
 {
     public const string PolicyName = "Firestarter.Reachable";
 
@@ -26,7 +29,13 @@ internal sealed class ReachableHealthPolicy : IActiveHealthCheckPolicy
     // Per destination, failed probes in a row; dropped with the destination when configuration removes it.
     private readonly ConditionalWeakTable<DestinationState, StrongBox<int>> _failures = new();
 
-    public ReachableHealthPolicy(IDestinationHealthUpdater updater) => _updater = updater;
+    private readonly ILogger _logger;
+
+    public ReachableHealthPolicy(IDestinationHealthUpdater updater, ILogger<ReachableHealthPolicy> logger)
+    {
+        _updater = updater;
+        _logger = logger;
+    }
 
     public string Name => PolicyName;
 
@@ -42,11 +51,39 @@ internal sealed class ReachableHealthPolicy : IActiveHealthCheckPolicy
         {
             var failures = _failures.GetOrCreateValue(result.Destination);
             var reachable = result.Response is { } response && (int)response.StatusCode < 500;
+            var wasUnhealthy = failures.Value >= FailureThreshold;
             failures.Value = reachable ? 0 : failures.Value + 1;
+            if (failures.Value == FailureThreshold)
+            {
+                Log.Unreachable(_logger, result.Destination.DestinationId, cluster.ClusterId, result.Destination.Model?.Config.Address, Describe(result));
+            }
+            else if (reachable && wasUnhealthy)
+            {
+                Log.Reachable(_logger, result.Destination.DestinationId, cluster.ClusterId);
+            }
+
             var health = failures.Value >= FailureThreshold ? DestinationHealth.Unhealthy : DestinationHealth.Healthy;
             states.Add(new NewActiveDestinationHealth(result.Destination, health));
         }
 
         _updater.SetActive(cluster, states);
+    }
+
+    private static string Describe(DestinationProbingResult result) => result switch
+    {
+        { Response: { } response } => $"it answered {(int)response.StatusCode}",
+        { Exception: { } exception } => exception.Message,
+        _ => "no answer",
+    };
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = EventIds.DestinationUnreachable, Level = LogLevel.Warning,
+            Message = "Destination {DestinationId} ({Address}) of cluster {ClusterId} failed its probes in a row and counts as unreachable: {Reason}.")]
+        public static partial void Unreachable(ILogger logger, string destinationId, string clusterId, string? address, string reason);
+
+        [LoggerMessage(EventId = EventIds.DestinationReachable, Level = LogLevel.Information,
+            Message = "Destination {DestinationId} of cluster {ClusterId} answers its probes again.")]
+        public static partial void Reachable(ILogger logger, string destinationId, string clusterId);
     }
 }

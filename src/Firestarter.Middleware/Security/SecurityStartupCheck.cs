@@ -24,7 +24,7 @@ internal sealed partial class SecurityStartupCheck(
     private static partial class Log
     {
         [LoggerMessage(EventId = EventIds.DispatchOpen, Level = LogLevel.Warning,
-            Message = "Dispatch is open: no Firestarter:Security:DispatchApiKeys are set, so anyone who can reach the dispatch route can hand runs to controllers. Set API keys, or put an AuthorizationPolicy on the route (docs/security.md).")]
+            Message = "Dispatch is open: no Firestarter:Security:DispatchApiKeys are set, so anyone who can reach the dispatch route can hand runs to controllers. Set API keys, or put an AuthorizationPolicy on the route (README.md#security-and-limits).")]
         public static partial void DispatchOpen(ILogger logger);
     }
 }
