@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Firestarter.Admin;
 using Firestarter.Security;
 using Microsoft.Extensions.Options;
 
@@ -15,6 +16,8 @@ namespace Firestarter;
 internal sealed class FirestarterOptionsValidator : IValidateOptions<FirestarterOptions>
 {
     private const string S = FirestarterOptions.SectionName;
+
+    private const int MinApiKeyLength = 16;
 
     private static readonly TimeSpan MaxClientTimer = TimeSpan.FromMilliseconds(int.MaxValue);
 
@@ -87,6 +90,7 @@ internal sealed class FirestarterOptionsValidator : IValidateOptions<Firestarter
 
         ValidateSecurity(failures, options.Security);
         ValidateLimits(failures, options);
+        ValidateOperations(failures, options.Operations);
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
@@ -161,6 +165,34 @@ internal sealed class FirestarterOptionsValidator : IValidateOptions<Firestarter
         InRange(failures, $"{S}:RateLimits:Dispatch:PermitsPerSecond", options.RateLimits.Dispatch.PermitsPerSecond, 0, 1_000_000);
     }
 
+    private static void ValidateOperations(List<string> failures, OperationsOptions? operations)
+    {
+        const string O = $"{S}:Operations";
+        if (operations is null)
+        {
+            failures.Add($"{O} must not be null.");
+            return;
+        }
+
+        if (operations.Port is { } port)
+        {
+            InRange(failures, $"{O}:Port", port, 1, 65535);
+        }
+
+        // A key shorter than this is guessable; the check exists so a placeholder does not ship.
+        if (operations.ApiKey is { Length: < MinApiKeyLength })
+        {
+            failures.Add($"{O}:ApiKey must be at least {MinApiKeyLength} characters long (or left out).");
+        }
+
+        if (string.IsNullOrWhiteSpace(operations.SupervisorCluster))
+        {
+            failures.Add($"{O}:SupervisorCluster must name a YARP cluster.");
+        }
+
+        InRange(failures, $"{O}:TopKeys", operations.TopKeys, 1, 1000);
+    }
+
     private static void Positive(List<string> failures, string key, TimeSpan value)
     {
         if (value <= TimeSpan.Zero)
@@ -178,7 +210,7 @@ internal sealed class FirestarterOptionsValidator : IValidateOptions<Firestarter
     }
 
     /// <summary>Adds "<paramref name="key"/> must be between …" unless <paramref name="value"/> is in [min, max].</summary>
-    internal static void InRange(List<string> failures, string key, long value, long min, long max)
+    private static void InRange(List<string> failures, string key, long value, long min, long max)
     {
         if (value < min || value > max)
         {

@@ -103,7 +103,6 @@ public static class FirestarterServiceCollectionExtensions
         services.AddHostedService<WarmPoolLifetime>();
 
         // Operations: status windows, admin endpoints' access, readiness.
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Firestarter.FirestarterOptions>, Firestarter.FirestarterOperationsOptionsValidator>());
         services.AddSingleton<DispatchWindows>();
         services.AddSingleton<AdminAccess>();
         services.AddSingleton<StatusReport>();
