@@ -84,6 +84,9 @@ public sealed class FirestarterOptions
     /// <summary>Requests per second per client address on the connect and dispatch routes.</summary>
     public RateLimitsOptions RateLimits { get; set; } = new();
 
+    /// <summary>Several instances sharing one warm pool through Redis (off unless a Redis is configured).</summary>
+    public Cluster.ClusterOptions Cluster { get; set; } = new();
+
     /// <summary>The server-side poll limit in effect: <see cref="MaxPollDuration"/> or twice the connection timeout.</summary>
     internal TimeSpan EffectiveMaxPollDuration => MaxPollDuration ?? ConnectionTimeout * 2;
 }

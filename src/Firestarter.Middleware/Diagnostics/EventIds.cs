@@ -47,4 +47,21 @@ internal static class EventIds
     public const int DispatchOpen = 705;
     public const int ParkLimitReached = 706;
     public const int RateLimited = 707;
+
+    // 8xx: the cluster (several instances sharing one warm pool through Redis)
+    public const int ClusterConnected = 800;
+    public const int ClusterConnectionLost = 801;
+    public const int ClusterInstanceUrl = 802;
+    public const int ClusterRepublishing = 803;
+    public const int ClusterDirectoryWriteFailed = 804;
+    public const int ClusterHeartbeatFailed = 805;
+    public const int ClusterWithdrawn = 806;
+    public const int ClusterHandedOn = 807;
+    public const int ClusterHandOnMissed = 808;
+    public const int ClusterHandOnUnknown = 809;
+    public const int ClusterHandOnRefused = 810;
+    public const int ClusterLookupFailed = 811;
+    public const int ClusterHopReceived = 812;
+    public const int ClusterHopRefused = 813;
+    public const int ClusterNoInstanceUrl = 814;
 }

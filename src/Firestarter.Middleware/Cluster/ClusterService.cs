@@ -1,0 +1,343 @@
+using Firestarter.Diagnostics;
+using Firestarter.Matching;
+using IServer = Microsoft.AspNetCore.Hosting.Server.IServer;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace Firestarter.Cluster;
+
+/// <summary>
+/// Runs this instance's membership of the cluster for the life of the host: connects to Redis, learns the
+/// instance's URL once the server has bound, renews the lease and reads the other instances every
+/// <see cref="ClusterOptions.HeartbeatInterval"/>, flushes the directory every <see cref="ClusterOptions.PublishInterval"/>,
+/// and withdraws the instance's entries and lease as soon as the host begins to stop.
+/// </summary>
+/// <remarks>
+/// The heartbeat is also how a Redis that restarted empty is noticed: the lease is renewed with <c>PEXPIRE</c>, which
+/// fails on a missing key, and then every key this instance holds is written again (as after a reconnection).
+/// Nothing here is on a request's path, and every Redis call is bounded, so a slow or absent Redis delays only
+/// these background beats.
+/// </remarks>
+internal sealed partial class ClusterService : IHostedService, IAsyncDisposable
+{
+    private readonly ClusterConnection _connection;
+    private readonly DirectoryPublisher _publisher;
+    private readonly WarmPool _pool;
+    private readonly IServer _server;
+    private readonly IHostApplicationLifetime _lifetime;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private ITimer? _flushTimer;
+    private ITimer? _heartbeatTimer;
+    private CancellationTokenRegistration _started;
+    private CancellationTokenRegistration _stoppingRegistration;
+    private Task _run = Task.CompletedTask;
+    private Task? _withdrawal;
+    private int _flushing;
+    private int _beating;
+    private bool _hadLease;
+    private bool _writeFailing;
+    private bool _heartbeatFailing;
+
+    public ClusterService(
+        ClusterConnection connection,
+        DirectoryPublisher publisher,
+        WarmPool pool,
+        IServer server,
+        IHostApplicationLifetime lifetime,
+        TimeProvider time,
+        ILogger<ClusterService> logger)
+    {
+        _connection = connection;
+        _publisher = publisher;
+        _pool = pool;
+        _server = server;
+        _lifetime = lifetime;
+        _time = time;
+        _logger = logger;
+    }
+
+    private ClusterOptions Options => _connection.Options;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _connection.Restored += OnRestored;
+        _started = _lifetime.ApplicationStarted.Register(() => _run = RunAsync());
+        _stoppingRegistration = _lifetime.ApplicationStopping.Register(() => _withdrawal ??= WithdrawAsync());
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _withdrawal ??= WithdrawAsync();
+        await _withdrawal.WaitAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _connection.Restored -= OnRestored;
+        await _stopping.CancelAsync();
+        _started.Dispose();
+        _stoppingRegistration.Dispose();
+        _flushTimer?.Dispose();
+        _heartbeatTimer?.Dispose();
+        await _run.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _stopping.Dispose();
+    }
+
+    /// <summary>
+    /// The URL the other instances reach this one on: <see cref="ClusterOptions.InstanceUrl"/>, else the server's
+    /// first address, with a wildcard host replaced by <paramref name="hostName"/>.
+    /// </summary>
+    internal static Uri? ResolveInstanceUrl(string? configured, IEnumerable<string> addresses, string hostName)
+    {
+        if (!string.IsNullOrEmpty(configured))
+        {
+            return new Uri(configured);
+        }
+
+        if (addresses.FirstOrDefault() is not { } first)
+        {
+            return null;
+        }
+
+        var address = BindingAddress.Parse(first);
+        var host = address.Host is "0.0.0.0" or "[::]" or "::" or "+" or "*" ? hostName : address.Host;
+        return new UriBuilder(address.Scheme, host, address.Port, address.PathBase).Uri;
+    }
+
+    private async Task RunAsync()
+    {
+        var addresses = _server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        _connection.InstanceUrl = ResolveInstanceUrl(Options.InstanceUrl, addresses, System.Net.Dns.GetHostName());
+        if (_connection.InstanceUrl is { } url)
+        {
+            Log.InstanceUrl(_logger, _connection.InstanceId, url);
+        }
+        else
+        {
+            Log.NoInstanceUrl(_logger);
+        }
+
+        try
+        {
+            await _connection.ConnectAsync().WaitAsync(_stopping.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        if (_stopping.IsCancellationRequested || _withdrawal is not null)
+        {
+            return;
+        }
+
+        _flushTimer = _time.CreateTimer(static state => ((ClusterService)state!).FlushTick(), this, Options.PublishInterval, Options.PublishInterval);
+        _heartbeatTimer = _time.CreateTimer(static state => ((ClusterService)state!).HeartbeatTick(), this, TimeSpan.Zero, Options.HeartbeatInterval);
+    }
+
+    private void OnRestored()
+    {
+        _publisher.RequestRepublish();
+        HeartbeatTick();
+    }
+
+    private void FlushTick()
+    {
+        if (Interlocked.Exchange(ref _flushing, 1) == 0)
+        {
+            _ = FlushAsync();
+        }
+    }
+
+    private async Task FlushAsync()
+    {
+        try
+        {
+            if (_connection.IsConnected && _publisher.PendingCount > 0)
+            {
+                await _publisher.FlushAsync(_stopping.Token);
+                _writeFailing = false;
+            }
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException)
+        {
+            if (!_writeFailing && !_stopping.IsCancellationRequested)
+            {
+                _writeFailing = true;
+                Log.DirectoryWriteFailed(_logger, ex.Message);
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _flushing, 0);
+        }
+    }
+
+    private void HeartbeatTick()
+    {
+        if (Interlocked.Exchange(ref _beating, 1) == 0)
+        {
+            _ = HeartbeatAsync();
+        }
+    }
+
+    /// <summary>Renews the lease, reads the shared secret and the other instances, all in one round trip (and one more for the leases).</summary>
+    internal async Task HeartbeatAsync()
+    {
+        try
+        {
+            if (_withdrawal is not null || !_connection.IsConnected || _connection.Database is not { } database)
+            {
+                return;
+            }
+
+            var keys = _connection.Keys;
+            var lease = keys.Lease(_connection.InstanceId);
+            var timeout = Options.LeaseDuration / 2;
+            var batch = database.CreateBatch();
+            Task<bool>? renewed = null;
+            if (_connection.InstanceUrl is { } url)
+            {
+                renewed = batch.KeyExpireAsync(lease, Options.LeaseDuration);
+                _ = batch.HashSetAsync(lease, [new("url", url.ToString()), new("parked", _pool.ParkedCount)]);
+                _ = batch.KeyExpireAsync(lease, Options.LeaseDuration);
+                _ = batch.SetAddAsync(keys.Instances, _connection.InstanceId);
+            }
+
+            Task<RedisValue>? secret = null;
+            if (Options.Secret is null)
+            {
+                _ = batch.StringSetAsync(keys.Secret, ClusterConnection.NewSecret(), when: When.NotExists);
+                secret = batch.StringGetAsync(keys.Secret);
+            }
+
+            var ids = batch.SetMembersAsync(keys.Instances);
+            batch.Execute();
+            var members = await ids.WaitAsync(timeout, _stopping.Token);
+            if (secret is not null && (await secret.WaitAsync(timeout, _stopping.Token)) is { HasValue: true } shared)
+            {
+                _connection.UseSharedSecret(shared.ToString());
+            }
+
+            if (renewed is not null)
+            {
+                if (!await renewed.WaitAsync(timeout, _stopping.Token) && _hadLease)
+                {
+                    // The lease was gone: Redis restarted empty, or this instance missed beats long enough to be
+                    // taken for dead. Either way its entries may be gone too.
+                    Log.Republishing(_logger, _connection.InstanceId);
+                    _publisher.RequestRepublish();
+                }
+
+                _hadLease = true;
+            }
+
+            _connection.Members = await ReadMembersAsync(database, members, timeout);
+            _heartbeatFailing = false;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException)
+        {
+            if (!_heartbeatFailing && !_stopping.IsCancellationRequested)
+            {
+                _heartbeatFailing = true;
+                Log.HeartbeatFailed(_logger, ex.Message);
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _beating, 0);
+        }
+    }
+
+    private async Task<IReadOnlyList<ClusterMember>> ReadMembersAsync(IDatabase database, RedisValue[] ids, TimeSpan timeout)
+    {
+        var batch = database.CreateBatch();
+        var leases = new Task<RedisValue[]>[ids.Length];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            leases[i] = batch.HashGetAsync(_connection.Keys.Lease(ids[i].ToString()), ["url", "parked"]);
+        }
+
+        batch.Execute();
+        await Task.WhenAll(leases).WaitAsync(timeout, _stopping.Token);
+        var members = new List<ClusterMember>(ids.Length);
+        for (var i = 0; i < ids.Length; i++)
+        {
+            var id = ids[i].ToString();
+            var fields = leases[i].Result;
+            if (fields[0].HasValue && Uri.TryCreate(fields[0].ToString(), UriKind.Absolute, out var url))
+            {
+                members.Add(new ClusterMember(id, url, fields[1].TryParse(out long parked) ? parked : 0, id == _connection.InstanceId));
+            }
+            else
+            {
+                // Its lease expired: the instance is gone (its entries are skipped on lookup, and dropped there).
+                _ = database.SetRemoveAsync(_connection.Keys.Instances, id, CommandFlags.FireAndForget);
+            }
+        }
+
+        members.Sort(static (a, b) => string.CompareOrdinal(a.Url.ToString(), b.Url.ToString()));
+        return members;
+    }
+
+    private async Task WithdrawAsync()
+    {
+        _flushTimer?.Dispose();
+        _heartbeatTimer?.Dispose();
+        if (!_connection.IsConnected || _connection.Database is not { } database)
+        {
+            return;
+        }
+
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            timeout.CancelAfter(Options.LeaseDuration / 2);
+            var removed = await _publisher.WithdrawAsync(timeout.Token);
+            var batch = database.CreateBatch();
+            var lease = batch.KeyDeleteAsync(_connection.Keys.Lease(_connection.InstanceId));
+            var listed = batch.SetRemoveAsync(_connection.Keys.Instances, _connection.InstanceId);
+            batch.Execute();
+            await Task.WhenAll(lease, listed).WaitAsync(timeout.Token);
+            _connection.Members = [];
+            Log.Withdrawn(_logger, _connection.InstanceId, removed);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException)
+        {
+            Log.DirectoryWriteFailed(_logger, $"withdrawing: {ex.Message}; the lease expires the entries");
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = EventIds.ClusterInstanceUrl, Level = LogLevel.Information,
+            Message = "Cluster: this instance is {InstanceId}, reached by the others at {InstanceUrl}.")]
+        public static partial void InstanceUrl(ILogger logger, string instanceId, Uri instanceUrl);
+
+        [LoggerMessage(EventId = EventIds.ClusterNoInstanceUrl, Level = LogLevel.Warning,
+            Message = "Cluster: the server has no address to announce; set Firestarter:Cluster:InstanceUrl. This instance hands dispatches on but receives none.")]
+        public static partial void NoInstanceUrl(ILogger logger);
+
+        [LoggerMessage(EventId = EventIds.ClusterRepublishing, Level = LogLevel.Warning,
+            Message = "Cluster: the lease of instance {InstanceId} had gone from Redis (Redis restarted, or beats were missed); writing its directory entries again.")]
+        public static partial void Republishing(ILogger logger, string instanceId);
+
+        [LoggerMessage(EventId = EventIds.ClusterDirectoryWriteFailed, Level = LogLevel.Warning,
+            Message = "Cluster: the directory could not be written ({Reason}); retrying.")]
+        public static partial void DirectoryWriteFailed(ILogger logger, string reason);
+
+        [LoggerMessage(EventId = EventIds.ClusterHeartbeatFailed, Level = LogLevel.Warning,
+            Message = "Cluster: the heartbeat failed ({Reason}); retrying.")]
+        public static partial void HeartbeatFailed(ILogger logger, string reason);
+
+        [LoggerMessage(EventId = EventIds.ClusterWithdrawn, Level = LogLevel.Information,
+            Message = "Cluster: instance {InstanceId} withdrew its lease and {Entries} directory entries.")]
+        public static partial void Withdrawn(ILogger logger, string instanceId, int entries);
+    }
+}
