@@ -31,16 +31,13 @@ internal sealed partial class ClusterService : IHostedService, IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
-    private ITimer? _flushTimer;
     private ITimer? _heartbeatTimer;
     private CancellationTokenRegistration _started;
     private CancellationTokenRegistration _stoppingRegistration;
     private Task _run = Task.CompletedTask;
     private Task? _withdrawal;
-    private int _flushing;
     private int _beating;
     private bool _hadLease;
-    private bool _writeFailing;
     private bool _heartbeatFailing;
 
     public ClusterService(
@@ -83,7 +80,7 @@ internal sealed partial class ClusterService : IHostedService, IAsyncDisposable
         await _stopping.CancelAsync();
         _started.Dispose();
         _stoppingRegistration.Dispose();
-        _flushTimer?.Dispose();
+        _publisher.Stop();
         _heartbeatTimer?.Dispose();
         await _run.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _stopping.Dispose();
@@ -137,7 +134,7 @@ internal sealed partial class ClusterService : IHostedService, IAsyncDisposable
             return;
         }
 
-        _flushTimer = _time.CreateTimer(static state => ((ClusterService)state!).FlushTick(), this, Options.PublishInterval, Options.PublishInterval);
+        _publisher.Start(_time, Options.PublishInterval);
         _heartbeatTimer = _time.CreateTimer(static state => ((ClusterService)state!).HeartbeatTick(), this, TimeSpan.Zero, Options.HeartbeatInterval);
     }
 
@@ -145,38 +142,6 @@ internal sealed partial class ClusterService : IHostedService, IAsyncDisposable
     {
         _publisher.RequestRepublish();
         HeartbeatTick();
-    }
-
-    private void FlushTick()
-    {
-        if (Interlocked.Exchange(ref _flushing, 1) == 0)
-        {
-            _ = FlushAsync();
-        }
-    }
-
-    private async Task FlushAsync()
-    {
-        try
-        {
-            if (_connection.IsConnected && _publisher.PendingCount > 0)
-            {
-                await _publisher.FlushAsync(_stopping.Token);
-                _writeFailing = false;
-            }
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException)
-        {
-            if (!_writeFailing && !_stopping.IsCancellationRequested)
-            {
-                _writeFailing = true;
-                Log.DirectoryWriteFailed(_logger, ex.Message);
-            }
-        }
-        finally
-        {
-            Volatile.Write(ref _flushing, 0);
-        }
     }
 
     private void HeartbeatTick()
@@ -288,7 +253,7 @@ internal sealed partial class ClusterService : IHostedService, IAsyncDisposable
 
     private async Task WithdrawAsync()
     {
-        _flushTimer?.Dispose();
+        _publisher.Stop();
         _heartbeatTimer?.Dispose();
         if (!_connection.IsConnected || _connection.Database is not { } database)
         {
@@ -310,7 +275,7 @@ internal sealed partial class ClusterService : IHostedService, IAsyncDisposable
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException)
         {
-            Log.DirectoryWriteFailed(_logger, $"withdrawing: {ex.Message}; the lease expires the entries");
+            Log.WithdrawFailed(_logger, ex.Message);
         }
     }
 
@@ -329,8 +294,8 @@ internal sealed partial class ClusterService : IHostedService, IAsyncDisposable
         public static partial void Republishing(ILogger logger, string instanceId);
 
         [LoggerMessage(EventId = EventIds.ClusterDirectoryWriteFailed, Level = LogLevel.Warning,
-            Message = "Cluster: the directory could not be written ({Reason}); retrying.")]
-        public static partial void DirectoryWriteFailed(ILogger logger, string reason);
+            Message = "Cluster: the withdrawal could not be written ({Reason}); the lease expires the entries.")]
+        public static partial void WithdrawFailed(ILogger logger, string reason);
 
         [LoggerMessage(EventId = EventIds.ClusterHeartbeatFailed, Level = LogLevel.Warning,
             Message = "Cluster: the heartbeat failed ({Reason}); retrying.")]

@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
+using Firestarter.Diagnostics;
 using Firestarter.Matching;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Firestarter.Cluster;
 
@@ -22,7 +25,7 @@ namespace Firestarter.Cluster;
 /// Flushes never overlap.
 /// </para>
 /// </remarks>
-internal sealed class DirectoryPublisher : IKeyAvailabilityObserver, IDisposable
+internal sealed partial class DirectoryPublisher : IKeyAvailabilityObserver, IDisposable
 {
     private readonly ConcurrentDictionary<MatchKey, byte> _changed = new();
     private readonly HashSet<MatchKey> _published = [];
@@ -32,6 +35,11 @@ internal sealed class DirectoryPublisher : IKeyAvailabilityObserver, IDisposable
     private readonly Func<MatchKey, bool> _holds;
     private readonly Func<IEnumerable<MatchKey>> _heldKeys;
     private readonly ClusterMetrics? _metrics;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopped = new();
+    private ITimer? _timer;
+    private int _ticking;
+    private bool _failing;
     private volatile bool _republish;
     private volatile bool _withdrawn;
 
@@ -39,12 +47,53 @@ internal sealed class DirectoryPublisher : IKeyAvailabilityObserver, IDisposable
     /// <param name="holds">Whether the pool has a waiting controller for a key right now.</param>
     /// <param name="heldKeys">The keys with a waiting controller right now (for a full republish).</param>
     /// <param name="metrics">Counts the directory writes.</param>
-    public DirectoryPublisher(IDirectoryStore store, Func<MatchKey, bool> holds, Func<IEnumerable<MatchKey>> heldKeys, ClusterMetrics? metrics = null)
+    /// <param name="logger">Logs a failing store once per outage.</param>
+    public DirectoryPublisher(
+        IDirectoryStore store, Func<MatchKey, bool> holds, Func<IEnumerable<MatchKey>> heldKeys, ClusterMetrics? metrics = null, ILogger? logger = null)
     {
         _store = store;
         _holds = holds;
         _heldKeys = heldKeys;
         _metrics = metrics;
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>Flushes every <paramref name="interval"/> from now on, while the store is available; flushes never overlap.</summary>
+    public void Start(TimeProvider time, TimeSpan interval) =>
+        _timer ??= time.CreateTimer(static state => ((DirectoryPublisher)state!).Tick(), this, interval, interval);
+
+    /// <summary>Stops the periodic flush (before a withdrawal, or when the host stops).</summary>
+    public void Stop() => _timer?.Dispose();
+
+    private void Tick()
+    {
+        if (_changed.IsEmpty && !_republish || !_store.IsAvailable || Interlocked.Exchange(ref _ticking, 1) == 1)
+        {
+            return;
+        }
+
+        _ = TickAsync();
+    }
+
+    private async Task TickAsync()
+    {
+        try
+        {
+            await FlushAsync(_stopped.Token);
+            _failing = false;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !_stopped.IsCancellationRequested)
+        {
+            if (!_failing)
+            {
+                _failing = true;
+                Log.WriteFailed(_logger, ex.Message);
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _ticking, 0);
+        }
     }
 
     /// <summary>Keys changed since the last successful flush.</summary>
@@ -213,5 +262,19 @@ internal sealed class DirectoryPublisher : IKeyAvailabilityObserver, IDisposable
         return added.Count + removed.Count;
     }
 
-    public void Dispose() => _flushing.Dispose();
+    public void Dispose()
+    {
+        _timer?.Dispose();
+        _stopped.Cancel();
+        _stopped.Dispose();
+        _flushing.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = EventIds.ClusterDirectoryWriteFailed, Level = LogLevel.Warning,
+            Message = "Cluster: the directory could not be written ({Reason}); retrying.")]
+        public static partial void WriteFailed(ILogger logger, string reason);
+    }
 }
+

@@ -10,6 +10,8 @@ internal sealed class RedisDirectoryStore : IDirectoryStore
 
     public RedisDirectoryStore(ClusterConnection connection) => _connection = connection;
 
+    public bool IsAvailable => _connection.IsConnected;
+
     public async Task WriteAsync(IReadOnlyList<MatchKey> added, IReadOnlyList<MatchKey> removed, CancellationToken cancellationToken)
     {
         if (!_connection.IsConnected || _connection.Database is not { } database)
