@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Firestarter.Admin;
+using Firestarter.Cluster;
 using Firestarter.Security;
 using Microsoft.Extensions.Options;
 
@@ -47,6 +48,7 @@ internal sealed class FirestarterOptionsValidator : IValidateOptions<Firestarter
         }
 
         InRange(failures, $"{S}:MaxDispatchBodySize", options.MaxDispatchBodySize, 1024, int.MaxValue);
+        ClusterOptionsValidation.Validate(options.Cluster, $"{S}:Cluster", failures);
         InRange(failures, $"{S}:MaxJsonDepth", options.MaxJsonDepth, 8, 256);
 
         var cold = options.ColdStart;

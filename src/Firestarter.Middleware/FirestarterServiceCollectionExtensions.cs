@@ -1,3 +1,4 @@
+using Firestarter.Cluster;
 using Firestarter.ColdStart;
 using Firestarter.Diagnostics;
 using Firestarter.Dispatching;
@@ -85,7 +86,9 @@ public static class FirestarterServiceCollectionExtensions
         services.AddSingleton(sp => Options.Options.Create(sp.GetRequiredService<IOptions<Firestarter.FirestarterOptions>>().Value.Security));
         services.AddSingleton(sp => Options.Options.Create(sp.GetRequiredService<IOptions<Firestarter.FirestarterOptions>>().Value.Limits));
         services.AddSingleton(sp => Options.Options.Create(sp.GetRequiredService<IOptions<Firestarter.FirestarterOptions>>().Value.Operations));
-        services.AddSingleton(sp => new WarmPool(sp.GetRequiredService<IOptions<Firestarter.FirestarterOptions>>().Value.Selection));
+        services.AddSingleton(sp => Options.Options.Create(sp.GetRequiredService<IOptions<Firestarter.FirestarterOptions>>().Value.Cluster));
+        services.AddSingleton(sp => new WarmPool(
+            sp.GetRequiredService<IOptions<Firestarter.FirestarterOptions>>().Value.Selection, sp.GetRequiredService<ClusterFeature>().Publisher));
         services.AddSingleton<DeploymentIdentityResolver>();
         services.AddSingleton<FirestarterMetrics>();
         services.AddSingleton<DispatchAuthorization>();
@@ -101,6 +104,7 @@ public static class FirestarterServiceCollectionExtensions
         services.AddSingleton<ColdStartHandler>();
         services.AddSingleton<IProxyConfigFilter, WarmStartRouteFilter>();
         services.AddHostedService<WarmPoolLifetime>();
+        services.AddFirestarterCluster();
 
         // Operations: status windows, admin endpoints' access, readiness.
         services.AddSingleton<DispatchWindows>();

@@ -33,9 +33,9 @@ internal sealed partial class ClusterConnection : IAsyncDisposable
     private ProofKey? _proof;
     private int _connected = -1;
 
-    public ClusterConnection(IOptions<FirestarterOptions> options, ILogger<ClusterConnection> logger)
+    public ClusterConnection(IOptions<ClusterOptions> options, ILogger<ClusterConnection> logger)
     {
-        Options = options.Value.Cluster;
+        Options = options.Value;
         _logger = logger;
         Keys = new DirectoryKeys(Options.KeyPrefix);
         InstanceId = Guid.NewGuid().ToString("N");

@@ -198,7 +198,7 @@ internal sealed partial class ClusterDispatch : IDisposable
     private async Task<AttemptResult> SendAsync(HttpContext context, ClusterMember member, ReadOnlyMemory<byte> body, string proof)
     {
         var incoming = context.Request;
-        var target = new Uri(member.Url.ToString().TrimEnd('/') + incoming.PathBase + incoming.Path + incoming.QueryString);
+        var target = new Uri(member.Url.ToString().TrimEnd('/') + incoming.Path + incoming.QueryString);
         using var request = new HttpRequestMessage(HttpMethod.Post, target) { Content = new ReadOnlyMemoryContent(body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue(ProtocolResponses.JsonContentType);
         if (incoming.Headers.Authorization is { Count: > 0 } authorization)

@@ -23,8 +23,8 @@ namespace Firestarter.Cluster;
 /// </remarks>
 internal sealed partial class ClusterService : IHostedService, IAsyncDisposable
 {
-    private readonly ClusterConnection _connection;
-    private readonly DirectoryPublisher _publisher;
+    private readonly ClusterConnection? _connection;
+    private readonly DirectoryPublisher? _publisher;
     private readonly WarmPool _pool;
     private readonly IServer _server;
     private readonly IHostApplicationLifetime _lifetime;
@@ -41,16 +41,15 @@ internal sealed partial class ClusterService : IHostedService, IAsyncDisposable
     private bool _heartbeatFailing;
 
     public ClusterService(
-        ClusterConnection connection,
-        DirectoryPublisher publisher,
+        ClusterFeature cluster,
         WarmPool pool,
         IServer server,
         IHostApplicationLifetime lifetime,
         TimeProvider time,
         ILogger<ClusterService> logger)
     {
-        _connection = connection;
-        _publisher = publisher;
+        _connection = cluster.Connection;
+        _publisher = cluster.Publisher;
         _pool = pool;
         _server = server;
         _lifetime = lifetime;
@@ -58,10 +57,20 @@ internal sealed partial class ClusterService : IHostedService, IAsyncDisposable
         _logger = logger;
     }
 
-    private ClusterOptions Options => _connection.Options;
+    private ClusterOptions Options => Connection.Options;
+
+    // Set whenever clustering is on, the only case in which anything below runs.
+    private ClusterConnection Connection => _connection!;
+
+    private DirectoryPublisher Publisher => _publisher!;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        if (_connection is null)
+        {
+            return Task.CompletedTask;
+        }
+
         _connection.Restored += OnRestored;
         _started = _lifetime.ApplicationStarted.Register(() => _run = RunAsync());
         _stoppingRegistration = _lifetime.ApplicationStopping.Register(() => _withdrawal ??= WithdrawAsync());
@@ -70,17 +79,26 @@ internal sealed partial class ClusterService : IHostedService, IAsyncDisposable
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (_connection is null)
+        {
+            return;
+        }
+
         _withdrawal ??= WithdrawAsync();
         await _withdrawal.WaitAsync(cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
     {
-        _connection.Restored -= OnRestored;
+        if (_connection is not null)
+        {
+            _connection.Restored -= OnRestored;
+        }
+
         await _stopping.CancelAsync();
         _started.Dispose();
         _stoppingRegistration.Dispose();
-        _publisher.Stop();
+        _publisher?.Stop();
         _heartbeatTimer?.Dispose();
         await _run.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _stopping.Dispose();
@@ -110,10 +128,10 @@ internal sealed partial class ClusterService : IHostedService, IAsyncDisposable
     private async Task RunAsync()
     {
         var addresses = _server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-        _connection.InstanceUrl = ResolveInstanceUrl(Options.InstanceUrl, addresses, System.Net.Dns.GetHostName());
-        if (_connection.InstanceUrl is { } url)
+        Connection.InstanceUrl = ResolveInstanceUrl(Options.InstanceUrl, addresses, System.Net.Dns.GetHostName());
+        if (Connection.InstanceUrl is { } url)
         {
-            Log.InstanceUrl(_logger, _connection.InstanceId, url);
+            Log.InstanceUrl(_logger, Connection.InstanceId, url);
         }
         else
         {
@@ -122,7 +140,7 @@ internal sealed partial class ClusterService : IHostedService, IAsyncDisposable
 
         try
         {
-            await _connection.ConnectAsync().WaitAsync(_stopping.Token);
+            await Connection.ConnectAsync().WaitAsync(_stopping.Token);
         }
         catch (OperationCanceledException)
         {
@@ -134,13 +152,13 @@ internal sealed partial class ClusterService : IHostedService, IAsyncDisposable
             return;
         }
 
-        _publisher.Start(_time, Options.PublishInterval);
+        Publisher.Start(_time, Options.PublishInterval);
         _heartbeatTimer = _time.CreateTimer(static state => ((ClusterService)state!).HeartbeatTick(), this, TimeSpan.Zero, Options.HeartbeatInterval);
     }
 
     private void OnRestored()
     {
-        _publisher.RequestRepublish();
+        Publisher.RequestRepublish();
         HeartbeatTick();
     }
 
@@ -157,22 +175,22 @@ internal sealed partial class ClusterService : IHostedService, IAsyncDisposable
     {
         try
         {
-            if (_withdrawal is not null || !_connection.IsConnected || _connection.Database is not { } database)
+            if (_withdrawal is not null || !Connection.IsConnected || Connection.Database is not { } database)
             {
                 return;
             }
 
-            var keys = _connection.Keys;
-            var lease = keys.Lease(_connection.InstanceId);
+            var keys = Connection.Keys;
+            var lease = keys.Lease(Connection.InstanceId);
             var timeout = Options.LeaseDuration / 2;
             var batch = database.CreateBatch();
             Task<bool>? renewed = null;
-            if (_connection.InstanceUrl is { } url)
+            if (Connection.InstanceUrl is { } url)
             {
                 renewed = batch.KeyExpireAsync(lease, Options.LeaseDuration);
                 _ = batch.HashSetAsync(lease, [new("url", url.ToString()), new("parked", _pool.ParkedCount)]);
                 _ = batch.KeyExpireAsync(lease, Options.LeaseDuration);
-                _ = batch.SetAddAsync(keys.Instances, _connection.InstanceId);
+                _ = batch.SetAddAsync(keys.Instances, Connection.InstanceId);
             }
 
             Task<RedisValue>? secret = null;
@@ -187,7 +205,7 @@ internal sealed partial class ClusterService : IHostedService, IAsyncDisposable
             var members = await ids.WaitAsync(timeout, _stopping.Token);
             if (secret is not null && (await secret.WaitAsync(timeout, _stopping.Token)) is { HasValue: true } shared)
             {
-                _connection.UseSharedSecret(shared.ToString());
+                Connection.UseSharedSecret(shared.ToString());
             }
 
             if (renewed is not null)
@@ -196,14 +214,14 @@ internal sealed partial class ClusterService : IHostedService, IAsyncDisposable
                 {
                     // The lease was gone: Redis restarted empty, or this instance missed beats long enough to be
                     // taken for dead. Either way its entries may be gone too.
-                    Log.Republishing(_logger, _connection.InstanceId);
-                    _publisher.RequestRepublish();
+                    Log.Republishing(_logger, Connection.InstanceId);
+                    Publisher.RequestRepublish();
                 }
 
                 _hadLease = true;
             }
 
-            _connection.Members = await ReadMembersAsync(database, members, timeout);
+            Connection.Members = await ReadMembersAsync(database, members, timeout);
             _heartbeatFailing = false;
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException)
@@ -226,7 +244,7 @@ internal sealed partial class ClusterService : IHostedService, IAsyncDisposable
         var leases = new Task<RedisValue[]>[ids.Length];
         for (var i = 0; i < ids.Length; i++)
         {
-            leases[i] = batch.HashGetAsync(_connection.Keys.Lease(ids[i].ToString()), ["url", "parked"]);
+            leases[i] = batch.HashGetAsync(Connection.Keys.Lease(ids[i].ToString()), ["url", "parked"]);
         }
 
         batch.Execute();
@@ -238,12 +256,12 @@ internal sealed partial class ClusterService : IHostedService, IAsyncDisposable
             var fields = leases[i].Result;
             if (fields[0].HasValue && Uri.TryCreate(fields[0].ToString(), UriKind.Absolute, out var url))
             {
-                members.Add(new ClusterMember(id, url, fields[1].TryParse(out long parked) ? parked : 0, id == _connection.InstanceId));
+                members.Add(new ClusterMember(id, url, fields[1].TryParse(out long parked) ? parked : 0, id == Connection.InstanceId));
             }
             else
             {
                 // Its lease expired: the instance is gone (its entries are skipped on lookup, and dropped there).
-                _ = database.SetRemoveAsync(_connection.Keys.Instances, id, CommandFlags.FireAndForget);
+                _ = database.SetRemoveAsync(Connection.Keys.Instances, id, CommandFlags.FireAndForget);
             }
         }
 
@@ -253,9 +271,9 @@ internal sealed partial class ClusterService : IHostedService, IAsyncDisposable
 
     private async Task WithdrawAsync()
     {
-        _publisher.Stop();
+        Publisher.Stop();
         _heartbeatTimer?.Dispose();
-        if (!_connection.IsConnected || _connection.Database is not { } database)
+        if (!Connection.IsConnected || Connection.Database is not { } database)
         {
             return;
         }
@@ -264,14 +282,14 @@ internal sealed partial class ClusterService : IHostedService, IAsyncDisposable
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
             timeout.CancelAfter(Options.LeaseDuration / 2);
-            var removed = await _publisher.WithdrawAsync(timeout.Token);
+            var removed = await Publisher.WithdrawAsync(timeout.Token);
             var batch = database.CreateBatch();
-            var lease = batch.KeyDeleteAsync(_connection.Keys.Lease(_connection.InstanceId));
-            var listed = batch.SetRemoveAsync(_connection.Keys.Instances, _connection.InstanceId);
+            var lease = batch.KeyDeleteAsync(Connection.Keys.Lease(Connection.InstanceId));
+            var listed = batch.SetRemoveAsync(Connection.Keys.Instances, Connection.InstanceId);
             batch.Execute();
             await Task.WhenAll(lease, listed).WaitAsync(timeout.Token);
-            _connection.Members = [];
-            Log.Withdrawn(_logger, _connection.InstanceId, removed);
+            Connection.Members = [];
+            Log.Withdrawn(_logger, Connection.InstanceId, removed);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException)
         {

@@ -1,3 +1,4 @@
+using Firestarter.Cluster;
 using Firestarter.ColdStart;
 using Firestarter.Diagnostics;
 using Firestarter.Matching;
@@ -22,6 +23,7 @@ internal sealed partial class DispatchHandler
     private readonly FirestarterMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly ClusterDispatch? _cluster;
     private readonly bool _enabled;
     private readonly long _maxBodySize;
     private readonly int _maxDepth;
@@ -33,8 +35,10 @@ internal sealed partial class DispatchHandler
         FirestarterMetrics metrics,
         TimeProvider time,
         IOptions<FirestarterOptions> options,
-        ILogger<DispatchHandler> logger)
+        ILogger<DispatchHandler> logger,
+        ClusterFeature? cluster = null)
     {
+        _cluster = cluster?.Dispatch;
         _pool = pool;
         _coldStart = coldStart;
         _authorization = authorization;
@@ -53,6 +57,14 @@ internal sealed partial class DispatchHandler
         if (_authorization.Check(context) is { } unauthorized)
         {
             await RejectAsync(context, unauthorized, started);
+            return;
+        }
+
+        // A dispatch handed on by another instance of the cluster: authorized above like any, and proven to come from the cluster.
+        var hop = _cluster is not null && ClusterDispatch.IsHop(context.Request);
+        if (hop && _cluster!.CheckHop(context) is { } notFromCluster)
+        {
+            await notFromCluster.WriteAsync(context.Response);
             return;
         }
 
@@ -77,8 +89,23 @@ internal sealed partial class DispatchHandler
                 return;
             }
 
-            // While draining, nothing is handed out: the supervisor cold-starts, and parked controllers are released.
-            if (_enabled && !_pool.IsDraining && await TryWarmStartAsync(body, message))
+            // While draining, nothing is handed out here: the supervisor cold-starts, and parked controllers are released.
+            var warm = _enabled && !_pool.IsDraining && await TryWarmStartAsync(body, message);
+            if (_cluster is not null)
+            {
+                // A handed-on dispatch is matched here only and answered plainly: never handed on again, never cold-started here.
+                if (hop)
+                {
+                    _cluster.HopAnswered(context, warm);
+                    await ProtocolResponses.WriteJsonAsync(context.Response, warm ? ProtocolResponses.WarmStarted : ProtocolResponses.NotWarmStarted);
+                    return;
+                }
+
+                // Another instance may hold a controller for the key, draining or not here.
+                warm = warm || (_enabled && await _cluster.HandOnAsync(context, message.Key, body.Memory) == HandOnOutcome.Warm);
+            }
+
+            if (warm)
             {
                 await ProtocolResponses.WriteJsonAsync(context.Response, ProtocolResponses.WarmStarted);
                 Complete(DispatchOutcome.Warm, started, body, message);

@@ -22,6 +22,9 @@ internal sealed class PollBucket
 
     public bool IsRetired { get; set; }
 
+    /// <summary>Whether a poll was ever linked here (the key was announced as available).</summary>
+    public bool HadPoll { get; private set; }
+
     public ParkedPoll? Oldest { get; private set; }
 
     public ParkedPoll? Newest { get; private set; }
@@ -43,6 +46,7 @@ internal sealed class PollBucket
 
         Newest = poll;
         poll.IsLinked = true;
+        HadPoll = true;
         Count++;
     }
 

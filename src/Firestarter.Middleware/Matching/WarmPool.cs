@@ -20,10 +20,17 @@ internal sealed class WarmPool
 {
     private readonly ConcurrentDictionary<MatchKey, PollBucket> _buckets = new();
     private readonly bool _newestFirst;
+    private readonly IKeyAvailabilityObserver? _observer;
     private int _parked;
     private bool _draining;
 
-    public WarmPool(SelectionOrder order) => _newestFirst = order == SelectionOrder.NewestFirst;
+    /// <param name="order">Which waiting poll a claim takes.</param>
+    /// <param name="observer">Told when a key gains its first waiting poll or loses its last (the cluster's directory); none for a single instance.</param>
+    public WarmPool(SelectionOrder order, IKeyAvailabilityObserver? observer = null)
+    {
+        _newestFirst = order == SelectionOrder.NewestFirst;
+        _observer = observer;
+    }
 
     /// <summary>Polls waiting right now.</summary>
     public int ParkedCount => Volatile.Read(ref _parked);
@@ -63,6 +70,10 @@ internal sealed class WarmPool
                 bucket.Append(poll);
                 // Counted under the lock, so a claim that unlinks this poll at once never sees the count below zero.
                 Interlocked.Increment(ref _parked);
+                if (bucket.Count == 1)
+                {
+                    _observer?.KeyAvailabilityChanged(poll.Key, available: true);
+                }
             }
 
             return true;
@@ -180,6 +191,9 @@ internal sealed class WarmPool
         return CompleteAll(abandoned, outcome);
     }
 
+    /// <summary>Whether a poll is waiting under <paramref name="key"/> at this instant (takes no lock).</summary>
+    public bool HasWaiting(in MatchKey key) => _buckets.TryGetValue(key, out var bucket) && bucket.Count > 0;
+
     /// <summary>Waiting polls per key at this instant (for status and metrics; takes each bucket's count without its lock).</summary>
     public IEnumerable<KeyValuePair<MatchKey, int>> CountByKey()
     {
@@ -207,6 +221,12 @@ internal sealed class WarmPool
         {
             bucket.IsRetired = true;
             _buckets.TryRemove(new KeyValuePair<MatchKey, PollBucket>(bucket.Key, bucket));
+            // Only a bucket that had a poll tells: one retired straight after creation (a park refused while
+            // draining) never announced the key.
+            if (bucket.HadPoll)
+            {
+                _observer?.KeyAvailabilityChanged(bucket.Key, available: false);
+            }
         }
     }
 

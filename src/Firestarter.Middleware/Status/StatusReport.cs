@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
+using Firestarter.Cluster;
 using Firestarter.Diagnostics;
 using Firestarter.Matching;
 using Microsoft.AspNetCore.Http;
@@ -26,9 +27,11 @@ internal sealed class StatusReport
     private readonly DispatchWindows _windows;
     private readonly TimeProvider _time;
     private readonly FirestarterOptions _options;
+    private readonly ClusterFeature? _cluster;
 
-    public StatusReport(WarmPool pool, DispatchWindows windows, TimeProvider time, IOptions<FirestarterOptions> options)
+    public StatusReport(WarmPool pool, DispatchWindows windows, TimeProvider time, IOptions<FirestarterOptions> options, ClusterFeature? cluster = null)
     {
+        _cluster = cluster;
         _pool = pool;
         _windows = windows;
         _time = time;
@@ -101,6 +104,11 @@ internal sealed class StatusReport
         WriteArray(json, "warm", warm);
         WriteArray(json, "cold", cold);
         json.WriteEndObject();
+
+        if (_cluster is not null)
+        {
+            ClusterStatus.Write(json, _cluster);
+        }
 
         WriteConfiguration(json);
         json.WriteEndObject();

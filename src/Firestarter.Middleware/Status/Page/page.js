@@ -79,6 +79,25 @@
     }
   }
 
+  function drawCluster(cluster) {
+    $("cluster").hidden = !cluster || !cluster.enabled;
+    if (!cluster || !cluster.enabled) return;
+    const h = cluster.handOns;
+    $("cluster-state").textContent = (cluster.connected ? "Redis connected" : "Redis NOT connected: local only") +
+      " · hand-ons " + h.warm + " warm, " + h.miss + " miss, " + h.unknown + " unknown, " + h.unavailable + " unavailable";
+    const rows = $("cluster-instances");
+    rows.replaceChildren();
+    for (const i of cluster.instances) {
+      const row = el("tr", i.alive ? "" : "muted");
+      row.dataset.instance = i.id;
+      const name = (i.url || i.id) + (i.self ? " (this one)" : "") + (i.alive ? "" : " (gone)");
+      const to = i.handedOnTo ? i.handedOnTo.warm + " / " + i.handedOnTo.miss + " / " + i.handedOnTo.unknown : "–";
+      const from = i.receivedFrom ? i.receivedFrom.warm + " / " + i.receivedFrom.miss : "–";
+      row.append(el("td", "", name), el("td", "count", i.parked === null ? "–" : String(i.parked)), el("td", "", to), el("td", "", from));
+      rows.append(row);
+    }
+  }
+
   function render(status) {
     const state = $("state");
     state.dataset.state = status.draining ? "draining" : "serving";
@@ -96,6 +115,7 @@
     $("rejected-15m").textContent = String(d["15m"].rejected);
     drawDeployments(status.parked.byDeployment);
     drawChart(status.series);
+    drawCluster(status.cluster);
     const list = $("configuration");
     list.replaceChildren();
     drawConfiguration(status.configuration, "", list);
