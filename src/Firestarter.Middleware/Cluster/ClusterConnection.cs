@@ -44,6 +44,8 @@ internal sealed partial class ClusterConnection : IAsyncDisposable
         // disconnected (rather than queue), and the client keeps reconnecting in the background.
         _redisOptions.AbortOnConnectFail = false;
         _redisOptions.BacklogPolicy = BacklogPolicy.FailFast;
+        // Back within a second of a Redis restart rather than the client's default of several.
+        _redisOptions.ReconnectRetryPolicy = new ExponentialRetry(deltaBackOffMilliseconds: 250, maxDeltaBackOffMilliseconds: 5000);
         _redisOptions.ClientName ??= "firestarter-" + InstanceId[..8];
         _redisDisplay = _redisOptions.ToString(includePassword: false);
         if (Options.Secret is { } secret)
