@@ -53,6 +53,17 @@ public class FirestarterOptionsValidatorTests
         ["short break duration"] = (o => { o.ColdStart.BreakDuration = TimeSpan.FromMilliseconds(499); }, "Firestarter:ColdStart:BreakDuration"),
         ["tiny response limit"] = (o => { o.ColdStart.MaxResponseBodySize = 63; }, "Firestarter:ColdStart:MaxResponseBodySize"),
         ["huge response limit"] = (o => { o.ColdStart.MaxResponseBodySize = (16 * 1024 * 1024) + 1; }, "Firestarter:ColdStart:MaxResponseBodySize"),
+        ["malformed redis"] = (o => { o.Cluster.Redis = "localhost:6379,nosuchoption=1"; }, "Firestarter:Cluster:Redis"),
+        ["relative instance url"] = (o => { o.Cluster.InstanceUrl = "broker-1:8080"; }, "Firestarter:Cluster:InstanceUrl"),
+        ["ftp instance url"] = (o => { o.Cluster.InstanceUrl = "ftp://broker-1/"; }, "Firestarter:Cluster:InstanceUrl"),
+        ["empty key prefix"] = (o => { o.Cluster.KeyPrefix = ""; }, "Firestarter:Cluster:KeyPrefix"),
+        ["short cluster secret"] = (o => { o.Cluster.Secret = "short"; }, "Firestarter:Cluster:Secret"),
+        ["zero heartbeat"] = (o => { o.Cluster.HeartbeatInterval = TimeSpan.Zero; }, "Firestarter:Cluster:HeartbeatInterval"),
+        ["lease shorter than two heartbeats"] = (o => { o.Cluster.LeaseDuration = TimeSpan.FromSeconds(1.5); }, "Firestarter:Cluster:LeaseDuration"),
+        ["zero publish interval"] = (o => { o.Cluster.PublishInterval = TimeSpan.Zero; }, "Firestarter:Cluster:PublishInterval"),
+        ["zero lookup timeout"] = (o => { o.Cluster.LookupTimeout = TimeSpan.Zero; }, "Firestarter:Cluster:LookupTimeout"),
+        ["zero hand-on timeout"] = (o => { o.Cluster.HandOnTimeout = TimeSpan.Zero; }, "Firestarter:Cluster:HandOnTimeout"),
+        ["too many hand-ons"] = (o => { o.Cluster.MaxHandOns = 6; }, "Firestarter:Cluster:MaxHandOns"),
     };
 
     public static TheoryData<string> InvalidCases => [.. Invalid.Keys];
@@ -78,6 +89,8 @@ public class FirestarterOptionsValidatorTests
         ["break duration 500 ms"] = o => { o.ColdStart.BreakDuration = TimeSpan.FromMilliseconds(500); },
         ["response limit 64 bytes"] = o => { o.ColdStart.MaxResponseBodySize = 64; },
         ["response limit 16 MiB"] = o => { o.ColdStart.MaxResponseBodySize = 16 * 1024 * 1024; },
+        ["a cluster"] = o => { o.Cluster.Redis = "redis:6379,password=secret,ssl=true"; o.Cluster.InstanceUrl = "http://10.0.3.7:8080"; },
+        ["a cluster with its own secret and no hand-on"] = o => { o.Cluster.Redis = "127.0.0.1"; o.Cluster.Secret = new string('s', 16); o.Cluster.MaxHandOns = 0; },
     };
 
     public static TheoryData<string> ValidCases => [.. Valid.Keys];

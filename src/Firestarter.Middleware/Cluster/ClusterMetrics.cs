@@ -18,7 +18,7 @@ internal sealed class ClusterMetrics
     {
         var meter = meterFactory.Create("Firestarter");
         meter.CreateObservableUpDownCounter(
-            "firestarter.cluster.connected", () => connection.IsConnected ? 1 : 0, "{state}", "1 while this instance is connected to the cluster's Redis, else 0.");
+            "firestarter.cluster.connected", () => connection.IsConnected ? 1L : 0L, "{state}", "1 while this instance is connected to the cluster's Redis, else 0.");
         meter.CreateObservableUpDownCounter(
             "firestarter.cluster.instances", () => (long)connection.Members.Count, "{instance}",
             "Live instances of the cluster (leases seen at the last heartbeat), this one included.");

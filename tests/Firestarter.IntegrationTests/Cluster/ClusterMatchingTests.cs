@@ -1,7 +1,10 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Net;
 using Firestarter.Cluster;
 using Firestarter.IntegrationTests.Infrastructure;
 using Firestarter.Matching;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 using static Firestarter.IntegrationTests.Infrastructure.WarmStart;
 
@@ -37,6 +40,38 @@ public sealed class ClusterMatchingTests(ITestOutputHelper output)
 
         Assert.Equal(Keys, cluster.Brokers.Sum(b => BrokerCluster.Feature(b).Metrics!.HandOnCount(HandOnOutcome.Warm)));
         Assert.Equal(Keys, cluster.Brokers.Sum(b => BrokerCluster.Feature(b).Metrics!.HopCount(HopOutcome.Warm)));
+
+        // The same through the instruments, as a collector reads them from these three brokers' meters.
+        var scopes = cluster.Brokers.Select(b => (object)b.Services.GetRequiredService<IMeterFactory>()).ToHashSet();
+        var measured = new ConcurrentDictionary<string, double>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (scopes.Contains(instrument.Meter.Scope!) && instrument.Name.StartsWith("firestarter.cluster.", StringComparison.Ordinal))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        void Add(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            var name = instrument.Name;
+            foreach (var tag in tags)
+            {
+                name += $"{{{tag.Key}={tag.Value}}}";
+            }
+
+            measured.AddOrUpdate(name, value, (_, sum) => sum + value);
+        }
+
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Add(instrument, value, tags));
+        listener.Start();
+        listener.RecordObservableInstruments();
+        output.WriteLine(string.Join(", ", measured.OrderBy(pair => pair.Key).Select(pair => $"{pair.Key} {pair.Value}")));
+        Assert.Equal(Keys, measured["firestarter.cluster.hand_ons{outcome=warm}"]);
+        Assert.Equal(Keys, measured["firestarter.cluster.hops_received{outcome=warm}"]);
+        Assert.Equal(3, measured["firestarter.cluster.connected"]);
+        Assert.Equal(9, measured["firestarter.cluster.instances"]); // each of three sees three
+        Assert.True(measured["firestarter.cluster.directory.writes{op=add}"] >= Keys);
         foreach (var client in clients)
         {
             client.Dispose();
@@ -68,5 +103,20 @@ public sealed class ClusterMatchingTests(ITestOutputHelper output)
         Assert.True(await ReadDidWarmStartAsync(exact));
         using var delivered = await poll;
         Assert.Equal("run_exact", RunIdOf(await delivered.Content.ReadAsStringAsync()));
+    }
+
+    [Fact]
+    public async Task Without_a_redis_the_broker_is_one_instance_with_no_cluster_part_created()
+    {
+        await using var broker = new BrokerFactory();
+        using var client = new HttpClient { BaseAddress = broker.Start() };
+        var feature = BrokerCluster.Feature(broker);
+
+        Assert.Null(feature.Connection);
+        Assert.Null(feature.Dispatch);
+        Assert.Null(feature.Publisher);
+        Assert.False(await DispatchAsync(client, Key.Default, "run_alone"));
+        using var status = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync("/firestarter/status"));
+        Assert.False(status.RootElement.GetProperty("cluster").GetProperty("enabled").GetBoolean());
     }
 }
