@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
 using Firestarter.IntegrationTests.Infrastructure;
 using Xunit.Abstractions;
 using static Firestarter.IntegrationTests.Infrastructure.WarmStart;
@@ -43,52 +42,10 @@ public sealed class ExactlyOnceTests(ITestOutputHelper output)
         var keys = Enumerable.Range(0, 10).Select(k => new Key($"deployment_{k}", $"20261126.{k % 3}", k % 2 == 1 ? "0.5" : "1", k % 2 == 1 ? "1" : "2")).ToArray();
         var lonelyKey = new Key("deployment_without_controllers", "1", "1", "1");
 
-        var received = new ConcurrentDictionary<string, int>();
-        var inFlightWhenGivingUp = new ConcurrentBag<string>();
-        var unexpected = new ConcurrentBag<string>();
-        var answeredTrue = new ConcurrentBag<string>();
-        var answeredFalse = new ConcurrentBag<string>();
-        var gaveUp = 0;
-
+        var ledger = new RunLedger();
         using var stopControllers = new CancellationTokenSource();
-        var controllerTasks = Enumerable.Range(0, Controllers).Select(i => Task.Run(async () =>
-        {
-            var random = new Random(i);
-            using var controller = new RawController(address, keys[i % keys.Length], $"controller_{i}");
-            while (!stopControllers.IsCancellationRequested)
-            {
-                // A third of the polls are given up after a short random wait, as a client whose timeout fires.
-                TimeSpan? giveUpAfter = random.Next(3) == 0 ? TimeSpan.FromMilliseconds(random.Next(0, 20)) : null;
-                PollResult result;
-                try
-                {
-                    result = await controller.PollAsync(giveUpAfter, stopControllers.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-
-                switch (result.End)
-                {
-                    case PollEnd.Answered when result.Status == 200:
-                        received.AddOrUpdate(RunIdOf(result.Body!), 1, (_, n) => n + 1);
-                        break;
-                    case PollEnd.GaveUpWithRunInFlight when result.Status == 200:
-                        inFlightWhenGivingUp.Add(RunIdOf(result.Body!));
-                        Interlocked.Increment(ref gaveUp);
-                        break;
-                    case PollEnd.GaveUp:
-                        Interlocked.Increment(ref gaveUp);
-                        break;
-                    case PollEnd.Closed:
-                        break;
-                    default:
-                        unexpected.Add($"poll ended {result.End} with {result.Status}: {result.Body}");
-                        break;
-                }
-            }
-        })).ToList();
+        var controllerTasks = Enumerable.Range(0, Controllers).Select(i =>
+            Task.Run(() => ledger.ControllerAsync(i, keys[i % keys.Length], _ => address, stopControllers.Token))).ToList();
 
         await EventuallyAsync(() => broker.Pool.ParkedCount > Controllers / 2, "controllers are parked");
 
@@ -98,16 +55,7 @@ public sealed class ExactlyOnceTests(ITestOutputHelper output)
         {
             for (var n = 0; !stopDispatching.IsCancellationRequested; n++)
             {
-                var key = n % 11 == 10 ? lonelyKey : keys[(d + n) % keys.Length];
-                var runId = $"run_{d}_{n}";
-                using var response = await supervisors.SendAsync(Dispatch(DispatchBody(Message(key, runId))));
-                if (response.StatusCode != HttpStatusCode.OK)
-                {
-                    unexpected.Add($"dispatch answered {(int)response.StatusCode}");
-                    continue;
-                }
-
-                (await ReadDidWarmStartAsync(response) ? answeredTrue : answeredFalse).Add(runId);
+                await ledger.DispatchAsync(supervisors, n % 11 == 10 ? lonelyKey : keys[(d + n) % keys.Length], $"run_{d}_{n}");
             }
         })).ToList();
 
@@ -119,20 +67,13 @@ public sealed class ExactlyOnceTests(ITestOutputHelper output)
 
         listener.RecordObservableInstruments(); // the handoff counter reports its running totals when asked
         output.WriteLine("handoffs: " + string.Join(", ", handoffs.Select(pair => $"{pair.Key} {pair.Value}")));
-        output.WriteLine($"warm {answeredTrue.Count}, cold {answeredFalse.Count}, received {received.Count}, polls given up {gaveUp}, runs in flight when a controller gave up {inFlightWhenGivingUp.Count}");
-        Assert.Empty(unexpected);
-        Assert.True(answeredTrue.Count > 100, "too few warm starts to judge");
-        Assert.True(answeredFalse.Count > 10, "too few cold starts to judge");
-        Assert.True(gaveUp > 100, "too few polls given up to judge");
+        output.WriteLine(ledger.Summary);
+        Assert.True(ledger.AnsweredTrue.Count > 100, "too few warm starts to judge");
+        Assert.True(ledger.AnsweredFalse.Count > 10, "too few cold starts to judge");
+        Assert.True(ledger.GaveUp > 100, "too few polls given up to judge");
 
-        // A run that reached a controller in the instant it gave up still reached exactly that one controller.
-        var inFlight = inFlightWhenGivingUp.ToHashSet();
-        Assert.Equal(inFlightWhenGivingUp.Count, inFlight.Count);
-        Assert.All(received, pair => Assert.True(pair.Value == 1, $"{pair.Key} was received {pair.Value} times"));
-        Assert.All(inFlight, runId => Assert.False(received.ContainsKey(runId), $"{runId} reached two controllers"));
-        var trueRuns = answeredTrue.ToHashSet();
-        Assert.All(answeredFalse, runId => Assert.False(received.ContainsKey(runId) || inFlight.Contains(runId), $"{runId} was answered false but reached a controller"));
-        Assert.All(received.Keys.Concat(inFlight), runId => Assert.Contains(runId, trueRuns));
-        Assert.All(trueRuns, runId => Assert.True(received.ContainsKey(runId) || inFlight.Contains(runId), $"{runId} was answered true but reached no controller"));
+        // Every true run reached exactly one controller (one that reached a controller in the instant it gave up
+        // still reached exactly that one), none reached two, and no false run reached any.
+        ledger.AssertExactlyOnce();
     }
 }
