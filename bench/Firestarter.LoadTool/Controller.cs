@@ -38,6 +38,9 @@ internal sealed class ControllerPlan
 
     public required MatchKey[] Keys { get; init; }
 
+    /// <summary>Controller i polls key i mod K at target (i mod K) mod T: all of a key's controllers on one target.</summary>
+    public bool SparseKeys { get; init; }
+
     /// <summary>Null when this process dispatches nothing (every received run then belongs to another process).</summary>
     public RunLedger? Ledger { get; init; }
 
@@ -67,8 +70,8 @@ internal sealed class Controller(ControllerPlan plan, int index)
     private static readonly TimeSpan ErrorBackoff = TimeSpan.FromMilliseconds(100);
 
     // Targets round-robin, and keys round-robin within each target, so every target sees every key.
-    private readonly MatchKey _key = plan.Keys[index / plan.Targets.Count % plan.Keys.Length];
-    private readonly Uri _uri = new(plan.Targets[index % plan.Targets.Count], "warm-start");
+    private readonly MatchKey _key = plan.Keys[plan.SparseKeys ? index % plan.Keys.Length : index / plan.Targets.Count % plan.Keys.Length];
+    private readonly Uri _uri = new(plan.Targets[(plan.SparseKeys ? index % plan.Keys.Length : index) % plan.Targets.Count], "warm-start");
     private readonly string _controllerId = "loadtool-controller-" + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
     private byte[] _buffer = new byte[2048];
     private ulong _random = (plan.Seed + ((ulong)index * 0x9E3779B97F4A7C15UL)) | 1;

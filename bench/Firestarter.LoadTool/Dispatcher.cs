@@ -11,6 +11,7 @@ internal sealed class DispatcherStats
     public long Measured;
     public long MeasuredHits;
     public long MeasuredMisses;
+    public long MeasuredHandedOnHits;
 
     /// <summary>Every dispatch, warm-up included.</summary>
     public long Total;
@@ -41,6 +42,11 @@ internal sealed class DispatcherPlan
 
     public required LatencyHistogram Latency { get; init; }
 
+    /// <summary>Hits answered by the instance dispatched to, and hits another instance of a cluster served (its answer names it).</summary>
+    public required LatencyHistogram LocalHitLatency { get; init; }
+
+    public required LatencyHistogram HandedOnHitLatency { get; init; }
+
     public required TimeSpan Timeout { get; init; }
 
     /// <summary>Stopwatch timestamps: dispatches starting at or after MeasureFrom are measured; none start at or after StopAt.</summary>
@@ -57,6 +63,9 @@ internal sealed class Dispatcher(DispatcherPlan plan, int index)
 {
     private static readonly double MicrosecondsPerTick = 1_000_000.0 / Stopwatch.Frequency;
     private static readonly TimeSpan ErrorBackoff = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Firestarter's cluster names the instance that served a hit handed on to it.</summary>
+    private const string ServedByHeader = "x-firestarter-served-by";
 
     private readonly Uri _uri = new(plan.Targets[index % plan.Targets.Count], "warm-start");
     private readonly byte[] _body = new byte[plan.Bodies.MaxLength];
@@ -83,6 +92,7 @@ internal sealed class Dispatcher(DispatcherPlan plan, int index)
                 var content = new ByteArrayContent(_body, 0, length);
                 content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
                 var outcome = DispatchOutcome.Error;
+                var handedOn = false;
                 using (var request = new HttpRequestMessage(HttpMethod.Post, _uri) { Content = content })
                 {
                     timeout.CancelAfter(plan.Timeout);
@@ -99,6 +109,7 @@ internal sealed class Dispatcher(DispatcherPlan plan, int index)
                         else if (WireParsing.TryReadDidWarmStart(_answer.AsSpan(0, answerLength)) is { } didWarmStart)
                         {
                             outcome = didWarmStart ? DispatchOutcome.Hit : DispatchOutcome.Miss;
+                            handedOn = response.Headers.Contains(ServedByHeader);
                         }
                         else
                         {
@@ -126,7 +137,7 @@ internal sealed class Dispatcher(DispatcherPlan plan, int index)
                 }
 
                 plan.Ledger.SetOutcome(n, outcome);
-                Count(outcome, started, finished);
+                Count(outcome, handedOn, started, finished);
                 if (outcome == DispatchOutcome.Error)
                 {
                     await Backoff(stop).ConfigureAwait(false);
@@ -140,7 +151,7 @@ internal sealed class Dispatcher(DispatcherPlan plan, int index)
         }
     }
 
-    private void Count(DispatchOutcome outcome, long started, long finished)
+    private void Count(DispatchOutcome outcome, bool handedOn, long started, long finished)
     {
         Stats.Total++;
         var hit = outcome == DispatchOutcome.Hit;
@@ -154,7 +165,13 @@ internal sealed class Dispatcher(DispatcherPlan plan, int index)
             Stats.MeasuredMisses += miss ? 1 : 0;
             if (hit || miss)
             {
-                plan.Latency.Record((long)((finished - started) * MicrosecondsPerTick));
+                var microseconds = (long)((finished - started) * MicrosecondsPerTick);
+                plan.Latency.Record(microseconds);
+                if (hit)
+                {
+                    (handedOn ? plan.HandedOnHitLatency : plan.LocalHitLatency).Record(microseconds);
+                    Stats.MeasuredHandedOnHits += handedOn ? 1 : 0;
+                }
             }
         }
     }

@@ -39,6 +39,12 @@ public sealed class LoadOptions
     /// <summary>Distinct match keys (deployment, version, cpu, memory); both sides spread over them.</summary>
     public int Keys { get; set; } = 10;
 
+    /// <summary>
+    /// Put all of a key's controllers on one target (key k on target k mod T), as the one or two idle controllers of a
+    /// deployment land behind a load balancer, instead of spreading each key over every target.
+    /// </summary>
+    public bool SparseKeys { get; set; }
+
     /// <summary>Fraction (0..1) of polls a controller abandons: it closes the connection after a random delay.</summary>
     public double AbortRate { get; set; }
 

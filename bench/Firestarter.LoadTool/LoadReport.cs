@@ -60,6 +60,15 @@ public sealed class LoadReport
 
     public LatencySummary DispatchLatencyMs { get; init; } = new();
 
+    /// <summary>Measured hits that another instance of a Firestarter cluster served (its answer named it).</summary>
+    public long HandedOnHits { get; init; }
+
+    /// <summary>Latency of the measured hits served by the instance dispatched to.</summary>
+    public LatencySummary LocalHitLatencyMs { get; init; } = new();
+
+    /// <summary>Latency of the measured hits handed on to another instance of a cluster.</summary>
+    public LatencySummary HandedOnHitLatencyMs { get; init; } = new();
+
     // ---- Dispatchers, whole run (warm-up included) ----
     public long TotalDispatches { get; init; }
 

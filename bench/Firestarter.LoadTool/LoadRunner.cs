@@ -49,6 +49,8 @@ public static class LoadRunner
         private readonly Counter _dispatcherConnections = new();
         private readonly Counter _controllersReady = new();
         private readonly LatencyHistogram _latency = new();
+        private readonly LatencyHistogram _localHitLatency = new();
+        private readonly LatencyHistogram _handedOnHitLatency = new();
         private readonly RunLedger _ledger = new();
 
         public async Task<LoadReport> ExecuteAsync(CancellationToken cancellationToken)
@@ -262,6 +264,7 @@ public static class LoadRunner
                 Client = client,
                 Targets = _controllerTargets,
                 Keys = _keys,
+                SparseKeys = options.SparseKeys,
                 // Only a process that dispatches can tell its own runs from others'.
                 Ledger = _runDispatchers ? _ledger : null,
                 RunIdPrefix = Encoding.UTF8.GetBytes(_prefix),
@@ -322,6 +325,8 @@ public static class LoadRunner
                 KeyCount = _keys.Length,
                 Ledger = _ledger,
                 Latency = _latency,
+                LocalHitLatency = _localHitLatency,
+                HandedOnHitLatency = _handedOnHitLatency,
                 Timeout = TimeSpan.FromSeconds(options.DispatchTimeout),
                 MeasureFrom = measureFrom,
                 StopAt = stopAt,
@@ -387,6 +392,7 @@ public static class LoadRunner
                 d.Measured += s.Measured;
                 d.MeasuredHits += s.MeasuredHits;
                 d.MeasuredMisses += s.MeasuredMisses;
+                d.MeasuredHandedOnHits += s.MeasuredHandedOnHits;
                 d.Total += s.Total;
                 d.Hits += s.Hits;
                 d.Misses += s.Misses;
@@ -466,6 +472,9 @@ public static class LoadRunner
                 Misses = d.MeasuredMisses,
                 HitRate = answered > 0 ? Math.Round((double)d.MeasuredHits / answered, 5) : 0,
                 DispatchLatencyMs = _latency.Summarize(),
+                HandedOnHits = d.MeasuredHandedOnHits,
+                LocalHitLatencyMs = _localHitLatency.Summarize(),
+                HandedOnHitLatencyMs = _handedOnHitLatency.Summarize(),
                 TotalDispatches = d.Total,
                 TotalHits = d.Hits,
                 TotalMisses = d.Misses,

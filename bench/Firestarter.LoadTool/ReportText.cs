@@ -42,6 +42,12 @@ public static class ReportText
             var l = r.DispatchLatencyMs;
             Line(text, $"  dispatch     {r.DispatchesPerSecond:N0}/s  ({r.Dispatches:N0} answered: {r.Hits:N0} hits, {r.Misses:N0} misses, hit rate {100 * r.HitRate:0.00}%)");
             Line(text, $"  latency ms   p50 {l.P50:0.000}  p95 {l.P95:0.000}  p99 {l.P99:0.000}  max {l.Max:0.000}  mean {l.Mean:0.000}");
+            if (r.HandedOnHits > 0)
+            {
+                var local = r.LocalHitLatencyMs;
+                var handedOn = r.HandedOnHitLatencyMs;
+                Line(text, $"  hits local   {local.Samples:N0}: p50 {local.P50:0.000}  p99 {local.P99:0.000} ms; handed on {handedOn.Samples:N0}: p50 {handedOn.P50:0.000}  p99 {handedOn.P99:0.000} ms");
+            }
             Line(text, $"  whole run    {r.TotalDispatches:N0} dispatches, {r.TotalHits:N0} hits, {r.TotalMisses:N0} misses; errors: {r.DispatchHttpErrors:N0} http, {r.DispatchTransportErrors:N0} transport, {r.DispatchTimeouts:N0} timeouts, {r.DispatchBadAnswers:N0} bad answers; {r.DispatcherConnectionsOpened:N0} connections");
             if (r.FirstDispatchError is { } dispatchError)
             {

@@ -38,6 +38,9 @@ internal sealed partial class ClusterDispatch : IDisposable
     /// <summary>The cluster's proof that a handed-on dispatch comes from one of its instances.</summary>
     public const string ProofHeader = "x-firestarter-cluster-proof";
 
+    /// <summary>On a dispatch's answer: the id of the other instance whose controller took the run.</summary>
+    public const string ServedByHeader = "x-firestarter-served-by";
+
     // Removes an instance from a key's entry only if its lease is gone, in one step, so a live instance is never dropped.
     private const string DropIfDeadScript = "if redis.call('EXISTS', KEYS[2]) == 0 then return redis.call('SREM', KEYS[1], ARGV[1]) end return 0";
 
@@ -151,6 +154,7 @@ internal sealed partial class ClusterDispatch : IDisposable
             {
                 case AttemptResult.Warm:
                     Log.HandedOn(_logger, key, member.Url);
+                    context.Response.Headers[ServedByHeader] = member.Id;
                     return HandOnOutcome.Warm;
                 case AttemptResult.Unknown:
                     Log.HandOnUnknown(_logger, key, member.Url);
