@@ -48,7 +48,6 @@ internal sealed class FirestarterOptionsValidator : IValidateOptions<Firestarter
         }
 
         InRange(failures, $"{S}:MaxDispatchBodySize", options.MaxDispatchBodySize, 1024, int.MaxValue);
-        ClusterOptionsValidation.Validate(options.Cluster, $"{S}:Cluster", failures);
         InRange(failures, $"{S}:MaxJsonDepth", options.MaxJsonDepth, 8, 256);
 
         var cold = options.ColdStart;
@@ -93,6 +92,7 @@ internal sealed class FirestarterOptionsValidator : IValidateOptions<Firestarter
         ValidateSecurity(failures, options.Security);
         ValidateLimits(failures, options);
         ValidateOperations(failures, options.Operations);
+        ValidateCluster(failures, options.Cluster);
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
@@ -193,6 +193,55 @@ internal sealed class FirestarterOptionsValidator : IValidateOptions<Firestarter
         }
 
         InRange(failures, $"{O}:TopKeys", operations.TopKeys, 1, 1000);
+    }
+
+    private static void ValidateCluster(List<string> failures, ClusterOptions? cluster)
+    {
+        const string C = $"{S}:Cluster";
+        if (cluster is null)
+        {
+            failures.Add($"{C} must not be null.");
+            return;
+        }
+
+        if (cluster.IsEnabled)
+        {
+            try
+            {
+                _ = StackExchange.Redis.ConfigurationOptions.Parse(cluster.Redis!);
+            }
+            catch (ArgumentException ex)
+            {
+                failures.Add($"{C}:Redis is not a StackExchange.Redis configuration string: {ex.Message}");
+            }
+        }
+
+        if (cluster.InstanceUrl is { Length: > 0 } url
+            && !(Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)))
+        {
+            failures.Add($"{C}:InstanceUrl must be an absolute http or https URL, e.g. http://10.0.3.7:8080 (was '{url}').");
+        }
+
+        if (string.IsNullOrWhiteSpace(cluster.KeyPrefix) || cluster.KeyPrefix.Any(char.IsWhiteSpace))
+        {
+            failures.Add($"{C}:KeyPrefix must be a non-empty word without spaces.");
+        }
+
+        if (cluster.Secret is { Length: < MinApiKeyLength })
+        {
+            failures.Add($"{C}:Secret must be at least {MinApiKeyLength} characters long (or left out, to share a random one through Redis).");
+        }
+
+        Positive(failures, $"{C}:HeartbeatInterval", cluster.HeartbeatInterval);
+        Positive(failures, $"{C}:PublishInterval", cluster.PublishInterval);
+        Positive(failures, $"{C}:LookupTimeout", cluster.LookupTimeout);
+        Positive(failures, $"{C}:HandOnTimeout", cluster.HandOnTimeout);
+        if (cluster.LeaseDuration < 2 * cluster.HeartbeatInterval)
+        {
+            failures.Add($"{C}:LeaseDuration ({cluster.LeaseDuration}) must be at least twice {C}:HeartbeatInterval ({cluster.HeartbeatInterval}).");
+        }
+
+        InRange(failures, $"{C}:MaxHandOns", cluster.MaxHandOns, 0, 5);
     }
 
     private static void Positive(List<string> failures, string key, TimeSpan value)
