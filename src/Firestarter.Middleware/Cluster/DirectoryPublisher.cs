@@ -16,7 +16,9 @@ namespace Firestarter.Cluster;
 /// <para>
 /// Reading the pool's state at flush time, rather than replaying the transitions, makes a key that emptied and
 /// filled again within one interval cost nothing, and makes the order of transitions from many threads irrelevant:
-/// a key is taken off the changed set before its state is read, so a change after the read marks it again.
+/// a key is taken off the changed set before its state is read, so a change after the read marks it again. A key
+/// found empty is removed only when the next flush finds it empty too, so an idle controller renewing its poll
+/// costs no write; meanwhile a hand-on may find no controller here and tries the next instance.
 /// </para>
 /// <para>
 /// A write that failed may or may not have reached Redis, so its keys are marked changed again and the next write
@@ -30,6 +32,7 @@ internal sealed partial class DirectoryPublisher : IKeyAvailabilityObserver, IDi
     private readonly ConcurrentDictionary<MatchKey, byte> _changed = new();
     private readonly HashSet<MatchKey> _published = [];
     private readonly HashSet<MatchKey> _unsure = [];
+    private readonly HashSet<MatchKey> _emptyOnce = [];
     private readonly SemaphoreSlim _flushing = new(1, 1);
     private readonly IDirectoryStore _store;
     private readonly Func<MatchKey, bool> _holds;
@@ -198,6 +201,7 @@ internal sealed partial class DirectoryPublisher : IKeyAvailabilityObserver, IDi
 
         List<MatchKey> added = [];
         List<MatchKey> removed = [];
+        List<MatchKey>? lookAgain = null;
         lock (_published)
         {
             foreach (var (key, _) in _changed)
@@ -206,15 +210,34 @@ internal sealed partial class DirectoryPublisher : IKeyAvailabilityObserver, IDi
                 _changed.TryRemove(key, out _);
                 var wanted = !withdrawAll && _holds(key);
                 var unsure = _unsure.Remove(key);
-                if (wanted && (unsure || !_published.Contains(key)))
+                if (wanted)
                 {
-                    added.Add(key);
+                    _emptyOnce.Remove(key);
+                    if (unsure || !_published.Contains(key))
+                    {
+                        added.Add(key);
+                    }
                 }
-                else if (!wanted && (unsure || _published.Contains(key)))
+                else if (unsure || _published.Contains(key))
                 {
-                    removed.Add(key);
+                    // A published key found empty is removed only if it is still empty at the next flush: an idle
+                    // controller renewing its poll leaves its key empty for an instant, which then costs nothing.
+                    if (withdrawAll || unsure || !_emptyOnce.Add(key))
+                    {
+                        _emptyOnce.Remove(key);
+                        removed.Add(key);
+                    }
+                    else
+                    {
+                        (lookAgain ??= []).Add(key);
+                    }
                 }
             }
+        }
+
+        foreach (var key in lookAgain ?? [])
+        {
+            _changed.TryAdd(key, 0);
         }
 
         if (added.Count == 0 && removed.Count == 0)

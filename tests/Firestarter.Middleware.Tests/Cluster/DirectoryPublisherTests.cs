@@ -85,16 +85,46 @@ public class DirectoryPublisherTests
     public void Keys_changed_within_one_interval_go_in_one_batch()
     {
         using var h = new Harness();
+        var c = new MatchKey("deployment_c", "1", 1, 1);
         h.Set(A, true);
-        h.Tick();
         h.Set(B, true);
+        h.Tick();
+        h.Set(B, false);
+        h.Tick(); // B is found empty once: not yet removed
+        h.Set(c, true);
         h.Set(A, false);
 
         h.Tick();
 
         Assert.Equal(2, h.Store.Writes.Count);
-        Assert.Equal([B], h.Store.Writes[1].Added);
+        Assert.Equal([c], h.Store.Writes[1].Added);
+        Assert.Equal([B], h.Store.Writes[1].Removed);
+        h.Tick();
+        Assert.Equal([A], h.Store.Writes[2].Removed);
+    }
+
+    [Fact]
+    public void A_key_found_empty_is_removed_only_if_the_next_flush_finds_it_empty_too()
+    {
+        using var h = new Harness();
+        h.Set(A, true);
+        h.Tick();
+
+        // An idle controller renewing its poll: the key is empty at one flush and has its controller again by the next.
+        h.Set(A, false);
+        h.Tick();
+        h.Set(A, true);
+        h.Tick();
+        h.Tick();
+        Assert.Single(h.Store.Writes);
+
+        // Gone for good: removed at the second flush that finds it empty.
+        h.Set(A, false);
+        h.Tick();
+        Assert.Single(h.Store.Writes);
+        h.Tick();
         Assert.Equal([A], h.Store.Writes[1].Removed);
+        Assert.Equal(0, h.Publisher.PublishedCount);
     }
 
     [Fact]
@@ -142,6 +172,7 @@ public class DirectoryPublisherTests
         h.Tick();
         h.Store.Fail = true;
         h.Set(A, false);
+        h.Tick();
         h.Tick(); // the removal fails: Redis may or may not have dropped A
 
         h.Store.Fail = false;
