@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Firestarter.Cluster;
 using Firestarter.IntegrationTests.Infrastructure;
@@ -153,6 +154,43 @@ public sealed class ClusterFailureTests(ITestOutputHelper output)
             {
                 await victim.DisposeAsync();
             }
+        }
+    }
+
+    [Fact]
+    public async Task With_redis_slow_a_local_miss_waits_only_the_lookup_timeout_and_local_hits_go_on()
+    {
+        await using var cluster = await BrokerCluster.StartAsync(2, new Dictionary<string, string?> { ["Firestarter:Cluster:LookupTimeout"] = "00:00:00.200" });
+        using var a = new HttpClient { BaseAddress = cluster.Brokers[0].Start() };
+        using var b = new HttpClient { BaseAddress = cluster.Brokers[1].Start() };
+        var remote = KeyOf(1);
+        var local = KeyOf(2);
+        var remotePoll = a.SendAsync(Poll(remote));
+        var localPoll = b.SendAsync(Poll(local));
+        await EventuallyAsync(() => cluster.Brokers.All(x => x.Pool.ParkedCount == 1), "both controllers are parked");
+        await cluster.WaitUntilPublishedAsync();
+
+        // Redis answers nobody for two seconds: connected, but slow.
+        await cluster.Database.ExecuteAsync("CLIENT", "PAUSE", "2000", "ALL");
+        var paused = Stopwatch.StartNew();
+        Assert.True(await DispatchAsync(b, local, "run_local_while_slow"));
+        Assert.False(await DispatchAsync(b, remote, "run_remote_while_slow"));
+        // Answered by the fallback once the lookup timed out, while Redis still answered nobody.
+        Assert.True(paused.Elapsed < TimeSpan.FromSeconds(2), "the dispatches were answered only after the pause, so they judge nothing");
+        Assert.True(BrokerCluster.Feature(cluster.Brokers[1]).Metrics!.HandOnCount(HandOnOutcome.Unavailable) >= 1);
+        Assert.False(remotePoll.IsCompleted);
+
+        // Once Redis answers again the controller on the other instance takes the next run.
+        await EventuallyAsync(() => paused.Elapsed > TimeSpan.FromSeconds(2.2), "the pause is over");
+        Assert.True(await DispatchAsync(b, remote, "run_remote_after"));
+        using (var delivered = await remotePoll)
+        {
+            Assert.Equal("run_remote_after", RunIdOf(await delivered.Content.ReadAsStringAsync()));
+        }
+
+        using (var delivered = await localPoll)
+        {
+            Assert.Equal("run_local_while_slow", RunIdOf(await delivered.Content.ReadAsStringAsync()));
         }
     }
 
