@@ -63,6 +63,10 @@ public sealed class ClusterFailureTests(ITestOutputHelper output)
         Assert.True(ledger.AnsweredTrue.Count > warmBeforeOutage, "no warm start while Redis was down");
         Assert.Equal(handedOnBefore, HandedOnWarm(cluster));
         Assert.True(cluster.Brokers.Sum(b => BrokerCluster.Feature(b).Metrics!.HandOnCount(HandOnOutcome.Unavailable)) > 0);
+        using (var status = System.Text.Json.JsonDocument.Parse(await clients[0].GetStringAsync("/firestarter/status")))
+        {
+            Assert.False(status.RootElement.GetProperty("cluster").GetProperty("connected").GetBoolean());
+        }
 
         await cluster.Redis.StartAgainAsync();
         await EventuallyAsync(() => cluster.Brokers.All(b => BrokerCluster.Connection(b).IsConnected), "every instance reconnects", TimeSpan.FromSeconds(15));
