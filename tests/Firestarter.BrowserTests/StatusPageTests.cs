@@ -73,14 +73,7 @@ public sealed partial class StatusPageTests(ITestOutputHelper output)
         Assert.False(await DispatchAsync(client, new Key("deploy_nobody", "1", "1", "1"), "run_cold_1"));
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = ChromiumPath,
-            Headless = true,
-            // Root in CI containers cannot use Chromium's sandbox.
-            Args = ["--no-sandbox"],
-            Timeout = 30_000,
-        });
+        await using var browser = await LaunchAsync(playwright);
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
         var errors = new List<string>();
         page.PageError += (_, error) => errors.Add(error);
@@ -105,6 +98,7 @@ public sealed partial class StatusPageTests(ITestOutputHelper output)
         await Assertions.Expect(page.Locator(".bar[data-deployment='deploy_beta'] .count")).ToHaveTextAsync("1", Soon);
         await Assertions.Expect(page.Locator("#chart rect.warm")).ToHaveCountAsync(1, new() { Timeout = 5000 });
         await Assertions.Expect(page.Locator("#chart rect.cold")).ToHaveCountAsync(1, new() { Timeout = 5000 });
+        await Assertions.Expect(page.Locator("#cluster")).ToBeHiddenAsync();
 
         // Live: more traffic shows up without reloading.
         Assert.True(await DispatchAsync(client, beta, "run_warm_2"));
@@ -129,6 +123,52 @@ public sealed partial class StatusPageTests(ITestOutputHelper output)
         Assert.True(await DispatchAsync(client, alpha, "run_warm_4"));
         await Task.WhenAll(polls);
     }
+
+    [Fact]
+    public async Task Page_shows_the_cluster_each_instance_with_its_parked_count_and_the_dispatches_handed_on_to_it()
+    {
+        await EnsureChromiumAsync();
+        Assert.True(File.Exists(ChromiumPath), $"Chromium is missing at {ChromiumPath} (see the test above).");
+        await using var cluster = await BrokerCluster.StartAsync(2);
+        using var a = new HttpClient { BaseAddress = cluster.Brokers[0].Start() };
+        using var b = new HttpClient { BaseAddress = cluster.Brokers[1].Start() };
+        var key = new Key("deploy_clustered", "20261126.1", "1", "2");
+        var polls = Enumerable.Range(0, 2).Select(i => a.SendAsync(Poll(key, $"clustered_{i}"))).ToList();
+        var pool = cluster.Brokers[0].Services.GetRequiredService<WarmPool>();
+        await EventuallyAsync(() => pool.ParkedCount == 2, "two controllers are parked on the first instance");
+        await cluster.WaitUntilPublishedAsync();
+        Assert.True(await DispatchAsync(b, key, "run_handed_on"));
+        var first = cluster.Brokers[0].Services.GetRequiredService<Firestarter.Cluster.ClusterFeature>().Connection!.InstanceId;
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
+        var errors = new List<string>();
+        page.PageError += (_, error) => errors.Add(error);
+        await page.GotoAsync(new Uri(b.BaseAddress!, "/firestarter").ToString());
+
+        // The second instance's page: both instances, the first with its one remaining controller and the run handed on to it.
+        await Assertions.Expect(page.Locator("#cluster")).ToBeVisibleAsync(new() { Timeout = 5000 });
+        await Assertions.Expect(page.Locator("#cluster-state")).ToContainTextAsync("Redis connected", new() { Timeout = 5000 });
+        await Assertions.Expect(page.Locator("#cluster-instances tr")).ToHaveCountAsync(2, new() { Timeout = 5000 });
+        var row = page.Locator($"#cluster-instances tr[data-instance='{first}'] td");
+        await Assertions.Expect(row.Nth(1)).ToHaveTextAsync("1", Soon);
+        await Assertions.Expect(row.Nth(2)).ToHaveTextAsync("1 / 0 / 0", Soon);
+        await SaveScreenshotAsync(page, "status-page-cluster.png");
+        Assert.True(errors.Count == 0, "the page logged errors: " + string.Join("; ", errors));
+
+        Assert.True(await DispatchAsync(a, key, "run_local"));
+        await Task.WhenAll(polls);
+    }
+
+    private static Task<IBrowser> LaunchAsync(IPlaywright playwright) => playwright.Chromium.LaunchAsync(new()
+    {
+        ExecutablePath = ChromiumPath,
+        Headless = true,
+        // Root in CI containers cannot use Chromium's sandbox.
+        Args = ["--no-sandbox"],
+        Timeout = 30_000,
+    });
 
     private async Task SaveScreenshotAsync(IPage page, string name)
     {
