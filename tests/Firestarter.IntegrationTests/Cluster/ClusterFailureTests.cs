@@ -119,6 +119,9 @@ public sealed class ClusterFailureTests(ITestOutputHelper output)
             var victimKey = new MatchKey(keys[2].Deployment, keys[2].Version, 1, 2);
             await EventuallyAsync(() => cluster.ListedAsync(victimKey, cluster.Brokers[0]).GetAwaiter().GetResult().Count == 1, "the victim's keys are listed");
 
+            var connection = BrokerCluster.Connection(cluster.Brokers[0]);
+            var survivorIds = cluster.Brokers.Select(b => BrokerCluster.Connection(b).InstanceId).ToHashSet();
+            var victimId = (await cluster.Database.SetMembersAsync(connection.Keys.Instances)).Select(id => id.ToString()).Except(survivorIds).Single();
             using (var before = new CancellationTokenSource(TimeSpan.FromSeconds(0.7)))
             {
                 var load = DispatchUntilAsync(ledger, clients, keys, "load", before.Token);
@@ -134,6 +137,9 @@ public sealed class ClusterFailureTests(ITestOutputHelper output)
             {
                 await DispatchUntilAsync(ledger, clients, keys, "after", after.Token);
             }
+
+            // A lookup that met the dead instance's id under a key dropped it (its lease is gone).
+            await EventuallyAsync(() => !cluster.Database.SetContains(connection.Keys.Entry(victimKey), victimId), "the dead instance's entry is dropped");
 
             // The victim's controllers re-polled at a survivor, and its keys warm-start there.
             await EventuallyAsync(() => cluster.Brokers.Any(b => b.Pool.HasWaiting(victimKey)), "a controller of the victim's key is parked at a survivor");
