@@ -61,6 +61,30 @@ internal static class ClusterStatus
         json.WriteEndObject();
     }
 
+    /// <summary>The <c>cluster</c> member of the status's configuration summary: settings only, no password or secret.</summary>
+    public static void WriteConfiguration(Utf8JsonWriter json, ClusterOptions options)
+    {
+        json.WriteStartObject("cluster");
+        json.WriteBoolean("enabled", options.IsEnabled);
+        if (options.IsEnabled)
+        {
+            json.WriteString("redis", StackExchange.Redis.ConfigurationOptions.Parse(options.Redis!).ToString(includePassword: false));
+            json.WriteString("instanceUrl", options.InstanceUrl ?? "(the first listen address)");
+            json.WriteString("keyPrefix", options.KeyPrefix);
+            json.WriteBoolean("secretConfigured", options.Secret is not null);
+            json.WriteString("heartbeatInterval", Invariant(options.HeartbeatInterval));
+            json.WriteString("leaseDuration", Invariant(options.LeaseDuration));
+            json.WriteString("publishInterval", Invariant(options.PublishInterval));
+            json.WriteString("lookupTimeout", Invariant(options.LookupTimeout));
+            json.WriteString("handOnTimeout", Invariant(options.HandOnTimeout));
+            json.WriteNumber("maxHandOns", options.MaxHandOns);
+        }
+
+        json.WriteEndObject();
+    }
+
+    private static string Invariant(TimeSpan value) => value.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
+
     private static void WriteInstance(Utf8JsonWriter json, string id, string? url, long? parked, bool alive, bool self, ClusterTraffic traffic)
     {
         json.WriteStartObject();

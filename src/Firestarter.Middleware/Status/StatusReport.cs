@@ -161,6 +161,7 @@ internal sealed class StatusReport
         json.WriteString("supervisorCluster", o.Operations.SupervisorCluster);
         json.WriteNumber("topKeys", o.Operations.TopKeys);
         json.WriteEndObject();
+        ClusterStatus.WriteConfiguration(json, o.Cluster);
         json.WriteEndObject();
     }
 

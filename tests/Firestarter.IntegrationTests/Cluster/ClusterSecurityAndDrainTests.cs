@@ -128,6 +128,15 @@ public sealed class ClusterSecurityAndDrainTests
                 && instances.Any(i => i.GetProperty("id").GetString() == id && i.GetProperty("parked").GetInt64() == 1 && !i.GetProperty("self").GetBoolean());
         }, "the other instance's status shows this one with its controller");
 
+        using (var status = JsonDocument.Parse(await b.GetStringAsync("/firestarter/status")))
+        {
+            // The configuration summary names the Redis and the timings, never a password or the secret.
+            var configuration = status.RootElement.GetProperty("configuration").GetProperty("cluster");
+            Assert.True(configuration.GetProperty("enabled").GetBoolean());
+            Assert.Equal(cluster.Redis.Configuration, configuration.GetProperty("redis").GetString());
+            Assert.Equal("00:00:01", configuration.GetProperty("leaseDuration").GetString());
+        }
+
         var keys = BrokerCluster.Connection(draining).Keys;
         draining.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
 
