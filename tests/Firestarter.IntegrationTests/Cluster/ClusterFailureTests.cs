@@ -204,6 +204,27 @@ public sealed class ClusterFailureTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task A_broker_whose_redis_is_unreachable_at_start_starts_and_works_alone()
+    {
+        var nowhere = StubBackend.RefusingAddress();
+        await using var broker = new BrokerFactory(new Dictionary<string, string?>(BrokerCluster.FastTimings)
+        {
+            ["Firestarter:Cluster:Redis"] = $"127.0.0.1:{nowhere.Port.ToString(CultureInfo.InvariantCulture)},connectTimeout=500",
+        });
+        using var client = new HttpClient { BaseAddress = broker.Start() };
+        var key = KeyOf(0);
+        var poll = client.SendAsync(Poll(key));
+        await EventuallyAsync(() => broker.Pool.ParkedCount == 1, "the controller is parked");
+
+        Assert.True(await DispatchAsync(client, key, "run_alone"));
+        Assert.False(await DispatchAsync(client, KeyOf(1), "run_nobody"));
+        using var delivered = await poll;
+        Assert.Equal("run_alone", RunIdOf(await delivered.Content.ReadAsStringAsync()));
+        using var status = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync("/firestarter/status"));
+        Assert.False(status.RootElement.GetProperty("cluster").GetProperty("connected").GetBoolean());
+    }
+
     private static long HandedOnWarm(BrokerCluster cluster) =>
         cluster.Brokers.Sum(b => BrokerCluster.Feature(b).Metrics!.HandOnCount(HandOnOutcome.Warm));
 }
