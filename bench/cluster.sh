@@ -2,7 +2,8 @@
 # The cluster scenario of issue 13, in seconds: sparse keys (one idle controller per deployment) against one instance,
 # then against N instances sharing one Redis, and the same N instances without Redis (each alone). Reports hit rate,
 # latency of local and handed-on hits, and the Redis commands per dispatch and per poll (INFO commandstats).
-#   bench/cluster.sh                      # N=3 KEYS=150 DISPATCHERS=6 DURATION=5
+#   bench/cluster.sh                      # N=3 KEYS=150 DISPATCHERS=6 DURATION=5, the JIT Release build
+#   HOST='out/ProxyHost' bench/cluster.sh   # the Native AOT publish (dotnet publish src/ProxyHost -c Release -o out)
 # Writes bench/results/<date>-cluster.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,9 +15,11 @@ cleanup() { [ -f "$work/pids" ] && stop_brokers; for p in "${pids[@]}"; do kill 
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-dotnet build -c Release -v q -nologo src/ProxyHost >/dev/null
+if [ -z "${HOST:-}" ]; then
+  dotnet build -c Release -v q -nologo src/ProxyHost >/dev/null
+  HOST="dotnet src/ProxyHost/bin/Release/net10.0/ProxyHost.dll"
+fi
 dotnet build -c Release -v q -nologo bench/Firestarter.LoadTool >/dev/null
-host=src/ProxyHost/bin/Release/net10.0/ProxyHost.dll
 tool=bench/Firestarter.LoadTool/bin/Release/net10.0/Firestarter.LoadTool.dll
 
 rport=$(free_port)
@@ -29,7 +32,7 @@ start_brokers() {
   local urls=()
   for _ in $(seq "$count"); do
     local port; port=$(free_port)
-    dotnet "$host" --urls "http://127.0.0.1:$port" --Logging:LogLevel:Default=Warning \
+    $HOST --urls "http://127.0.0.1:$port" --Logging:LogLevel:Default=Warning \
       --Logging:LogLevel:Microsoft.Hosting.Lifetime=Information \
       --ReverseProxy:Clusters:supervisor:HealthCheck:Active:Enabled=false \
       --ReverseProxy:Clusters:cold-start:HealthCheck:Active:Enabled=false "$@" >"$work/broker-$port.log" 2>&1 &
@@ -77,7 +80,7 @@ seconds=$(jq '.measuredSeconds + .warmupSeconds' "$work/cluster.json")
 {
   echo "# Cluster scenario, $(date -u '+%Y-%m-%d %H:%M') UTC, commit $(git rev-parse --short HEAD)"
   echo
-  echo "bench/cluster.sh: N=$N instances (JIT, Release), $KEYS keys with one controller each (SparseKeys: key k on instance k mod N),"
+  echo "bench/cluster.sh: N=$N instances (\`$HOST\`), $KEYS keys with one controller each (SparseKeys: key k on instance k mod N),"
   echo "$DISPATCHERS dispatchers round-robin over the instances and keys, ${DURATION} s measured after 1 s warm-up; one redis-server $(redis-server --version | awk '{print $3}'). Load average: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo
   echo "| run | instances | dispatches | /s | hit rate | local hits p50 / p99 ms | handed-on hits | handed-on p50 / p99 ms | exactness | Redis |"
