@@ -221,7 +221,10 @@ internal sealed partial class ClusterService : IHostedService, IAsyncDisposable
                 _hadLease = true;
             }
 
-            Connection.Members = await ReadMembersAsync(database, members, timeout);
+            var before = Connection.Members;
+            var now = await ReadMembersAsync(database, members, timeout);
+            Connection.Members = now;
+            LogMembershipChanges(before, now);
             _heartbeatFailing = false;
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException)
@@ -267,6 +270,25 @@ internal sealed partial class ClusterService : IHostedService, IAsyncDisposable
 
         members.Sort(static (a, b) => string.CompareOrdinal(a.Url.ToString(), b.Url.ToString()));
         return members;
+    }
+
+    private void LogMembershipChanges(IReadOnlyList<ClusterMember> before, IReadOnlyList<ClusterMember> now)
+    {
+        foreach (var member in now)
+        {
+            if (!member.IsSelf && !before.Any(m => m.Id == member.Id))
+            {
+                Log.InstanceJoined(_logger, member.Id, member.Url, now.Count);
+            }
+        }
+
+        foreach (var member in before)
+        {
+            if (!member.IsSelf && !now.Any(m => m.Id == member.Id))
+            {
+                Log.InstanceLeft(_logger, member.Id, member.Url, now.Count);
+            }
+        }
     }
 
     private async Task WithdrawAsync()
@@ -318,6 +340,14 @@ internal sealed partial class ClusterService : IHostedService, IAsyncDisposable
         [LoggerMessage(EventId = EventIds.ClusterHeartbeatFailed, Level = LogLevel.Warning,
             Message = "Cluster: the heartbeat failed ({Reason}); retrying.")]
         public static partial void HeartbeatFailed(ILogger logger, string reason);
+
+        [LoggerMessage(EventId = EventIds.ClusterInstanceJoined, Level = LogLevel.Information,
+            Message = "Cluster: instance {InstanceId} at {InstanceUrl} joined; {Alive} instances alive.")]
+        public static partial void InstanceJoined(ILogger logger, string instanceId, Uri instanceUrl, int alive);
+
+        [LoggerMessage(EventId = EventIds.ClusterInstanceLeft, Level = LogLevel.Information,
+            Message = "Cluster: instance {InstanceId} at {InstanceUrl} left (withdrew, or its lease lapsed); {Alive} instances alive.")]
+        public static partial void InstanceLeft(ILogger logger, string instanceId, Uri instanceUrl, int alive);
 
         [LoggerMessage(EventId = EventIds.ClusterWithdrawn, Level = LogLevel.Information,
             Message = "Cluster: instance {InstanceId} withdrew its lease and {Entries} directory entries.")]

@@ -64,4 +64,6 @@ internal static class EventIds
     public const int ClusterHopReceived = 812;
     public const int ClusterHopRefused = 813;
     public const int ClusterNoInstanceUrl = 814;
+    public const int ClusterInstanceJoined = 815;
+    public const int ClusterInstanceLeft = 816;
 }
