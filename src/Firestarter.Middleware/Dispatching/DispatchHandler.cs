@@ -36,9 +36,9 @@ internal sealed partial class DispatchHandler
         TimeProvider time,
         IOptions<FirestarterOptions> options,
         ILogger<DispatchHandler> logger,
-        ClusterFeature? cluster = null)
+        ClusterFeature cluster)
     {
-        _cluster = cluster?.Dispatch;
+        _cluster = cluster.Dispatch;
         _pool = pool;
         _coldStart = coldStart;
         _authorization = authorization;

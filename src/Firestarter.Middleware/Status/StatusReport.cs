@@ -27,9 +27,9 @@ internal sealed class StatusReport
     private readonly DispatchWindows _windows;
     private readonly TimeProvider _time;
     private readonly FirestarterOptions _options;
-    private readonly ClusterFeature? _cluster;
+    private readonly ClusterFeature _cluster;
 
-    public StatusReport(WarmPool pool, DispatchWindows windows, TimeProvider time, IOptions<FirestarterOptions> options, ClusterFeature? cluster = null)
+    public StatusReport(WarmPool pool, DispatchWindows windows, TimeProvider time, IOptions<FirestarterOptions> options, ClusterFeature cluster)
     {
         _cluster = cluster;
         _pool = pool;
@@ -105,10 +105,7 @@ internal sealed class StatusReport
         WriteArray(json, "cold", cold);
         json.WriteEndObject();
 
-        if (_cluster is not null)
-        {
-            ClusterStatus.Write(json, _cluster);
-        }
+        ClusterStatus.Write(json, _cluster);
 
         WriteConfiguration(json);
         json.WriteEndObject();

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Text;
 using System.Text.Json;
 using Firestarter.ColdStart;
@@ -24,7 +25,8 @@ public class DispatchHandlerTests
             Recorder = new MetricsRecorder(Pool);
             var coldStartOptions = Microsoft.Extensions.Options.Options.Create(wrapped.Value.ColdStart);
             var coldStart = new ColdStartHandler(coldStartOptions, new ColdStartForwarder(coldStartOptions, Time, NullLogger<ColdStartForwarder>.Instance));
-            Handler = new DispatchHandler(Pool, coldStart, new Firestarter.Security.DispatchAuthorization(Microsoft.Extensions.Options.Options.Create(wrapped.Value.Security), NullLogger<Firestarter.Security.DispatchAuthorization>.Instance), Recorder.Metrics, Time, wrapped, NullLogger<DispatchHandler>.Instance);
+            Handler = new DispatchHandler(Pool, coldStart, new Firestarter.Security.DispatchAuthorization(Microsoft.Extensions.Options.Options.Create(wrapped.Value.Security), NullLogger<Firestarter.Security.DispatchAuthorization>.Instance), Recorder.Metrics, Time, wrapped, NullLogger<DispatchHandler>.Instance,
+                new Firestarter.Cluster.ClusterFeature(Microsoft.Extensions.Options.Options.Create(wrapped.Value.Cluster), new ServiceCollection().BuildServiceProvider()));
         }
 
         public WarmPool Pool { get; } = new(SelectionOrder.NewestFirst);
