@@ -56,6 +56,24 @@ public sealed class ClusterHandOnTests
     }
 
     [Fact]
+    public async Task An_instance_that_does_not_answer_within_the_hand_on_timeout_is_an_unknown_fate()
+    {
+        await using var cluster = await BrokerCluster.StartAsync(1, new Dictionary<string, string?> { ["Firestarter:Cluster:HandOnTimeout"] = "00:00:00.300" });
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var hung = await StubBackend.StartAsync(async _ => await release.Task);
+        await ListAsync(cluster, "standin_hung", hung.Address);
+        await cluster.WaitUntilEachSeesAsync(2);
+        using var client = new HttpClient { BaseAddress = cluster.Brokers[0].Start() };
+
+        // Answered false while the other instance still holds the request (it is released only after): its fate is unknown.
+        Assert.False(await DispatchAsync(client, Key, "run_hung"));
+        release.SetResult();
+
+        Assert.Single(hung.Requests);
+        Assert.Equal(1, BrokerCluster.Feature(cluster.Brokers[0]).Metrics!.HandOnCount(HandOnOutcome.Unknown));
+    }
+
+    [Fact]
     public async Task A_refused_connection_or_a_4xx_is_a_known_miss_and_the_next_instance_takes_the_run()
     {
         await using var cluster = await BrokerCluster.StartAsync(1, new Dictionary<string, string?> { ["Firestarter:Cluster:MaxHandOns"] = "3" });
