@@ -69,6 +69,9 @@ public sealed class FirestarterOptions
     /// </remarks>
     public bool ConfirmDelivery { get; set; } = true;
 
+    /// <summary>Whether a warm start waits for its controller to start the run before answering <c>true</c>.</summary>
+    public Confirmation.ConfirmationOptions Confirmation { get; set; } = new();
+
     /// <summary>What happens to a dispatch that finds no waiting controller.</summary>
     public ColdStartOptions ColdStart { get; set; } = new();
 

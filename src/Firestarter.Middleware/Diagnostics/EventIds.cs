@@ -47,4 +47,12 @@ internal static class EventIds
     public const int DispatchOpen = 705;
     public const int ParkLimitReached = 706;
     public const int RateLimited = 707;
+
+    // 9xx: confirmation of warm starts and the poll guard window
+    public const int ConfirmationNoted = 900;
+    public const int ConfirmationControllerMismatch = 901;
+    public const int DispatchUnconfirmed = 902;
+    public const int DispatchConfirmed = 903;
+    public const int DispatchAwaitedRepoll = 904;
+    public const int ConfirmationAlreadyPending = 905;
 }

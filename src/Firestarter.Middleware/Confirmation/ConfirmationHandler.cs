@@ -1,0 +1,72 @@
+using Firestarter.Diagnostics;
+using Firestarter.Protocol;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Firestarter.Confirmation;
+
+/// <summary>
+/// Handles a route marked <c>"Firestarter": "Confirm"</c>, a controller's
+/// <c>POST /api/v1/workload-actions/runs/{runFriendlyId}/snapshots/{snapshotFriendlyId}/attempts/start</c>: notes
+/// the confirmation, then lets YARP forward the request to the workload API unchanged.
+/// </summary>
+/// <remarks>
+/// Noting is synchronous and touches neither the request nor the response, so it never delays or alters what is
+/// forwarded; a released dispatch resumes on the thread pool, not on this request's thread.
+/// </remarks>
+internal sealed partial class ConfirmationHandler
+{
+    /// <summary>The route parameter holding the run's friendly id.</summary>
+    public const string RunParameter = "runFriendlyId";
+
+    /// <summary>The route parameter holding the snapshot's friendly id.</summary>
+    public const string SnapshotParameter = "snapshotFriendlyId";
+
+    private readonly ConfirmationRegistry _registry;
+    private readonly ConfirmationMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly bool _enabled;
+
+    public ConfirmationHandler(
+        ConfirmationRegistry registry, ConfirmationMetrics metrics, IOptions<FirestarterOptions> options, ILogger<ConfirmationHandler> logger)
+    {
+        _registry = registry;
+        _metrics = metrics;
+        _logger = logger;
+        _enabled = options.Value.Confirmation.Enabled;
+    }
+
+    public Task HandleAsync(HttpContext context, RequestDelegate next)
+    {
+        if (_enabled
+            && context.Request.RouteValues[RunParameter] is string { Length: > 0 } run
+            && context.Request.RouteValues[SnapshotParameter] is string { Length: > 0 } snapshot)
+        {
+            var attempt = new RunAttempt(run, snapshot);
+            string? controllerId = context.Request.Headers[WarmStartHeaders.ControllerId];
+            var result = _registry.Note(attempt, string.IsNullOrEmpty(controllerId) ? null : controllerId);
+            _metrics.Seen(result);
+            if (result == ConfirmationResult.ControllerMismatch)
+            {
+                Log.ControllerMismatch(_logger, attempt, controllerId);
+            }
+            else
+            {
+                Log.Noted(_logger, attempt, result);
+            }
+        }
+
+        return next(context);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = EventIds.ConfirmationNoted, Level = LogLevel.Debug, Message = "attempts/start for {Attempt}: {Result}.")]
+        public static partial void Noted(ILogger logger, RunAttempt attempt, ConfirmationResult result);
+
+        [LoggerMessage(EventId = EventIds.ConfirmationControllerMismatch, Level = LogLevel.Warning,
+            Message = "attempts/start for {Attempt} names controller {ControllerId}, not the one the run was written to: not counted as its start.")]
+        public static partial void ControllerMismatch(ILogger logger, RunAttempt attempt, string? controllerId);
+    }
+}
