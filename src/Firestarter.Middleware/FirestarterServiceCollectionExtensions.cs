@@ -1,4 +1,5 @@
 using Firestarter.ColdStart;
+using Firestarter.Confirmation;
 using Firestarter.Diagnostics;
 using Firestarter.Dispatching;
 using Firestarter.Health;
@@ -82,6 +83,7 @@ public static class FirestarterServiceCollectionExtensions
 
         // Each folder reads its own section only, so none of them depends on the options' root.
         services.AddSingleton(sp => Options.Options.Create(sp.GetRequiredService<IOptions<Firestarter.FirestarterOptions>>().Value.ColdStart));
+        services.AddSingleton(sp => Options.Options.Create(sp.GetRequiredService<IOptions<Firestarter.FirestarterOptions>>().Value.Confirmation));
         services.AddSingleton(sp => Options.Options.Create(sp.GetRequiredService<IOptions<Firestarter.FirestarterOptions>>().Value.Security));
         services.AddSingleton(sp => Options.Options.Create(sp.GetRequiredService<IOptions<Firestarter.FirestarterOptions>>().Value.Limits));
         services.AddSingleton(sp => Options.Options.Create(sp.GetRequiredService<IOptions<Firestarter.FirestarterOptions>>().Value.Operations));
@@ -97,6 +99,8 @@ public static class FirestarterServiceCollectionExtensions
         services.AddSingleton<ConnectHandler>();
         services.AddSingleton<PollHandler>();
         services.AddSingleton<DispatchHandler>();
+        services.AddSingleton<ConfirmationRegistry>();
+        services.AddSingleton<ConfirmationHandler>();
         services.AddSingleton<ColdStartForwarder>();
         services.AddSingleton<ColdStartHandler>();
         services.AddSingleton<IProxyConfigFilter, WarmStartRouteFilter>();

@@ -35,16 +35,19 @@ public class ArchitectureTests
         ("Limits", ["Matching", "Protocol", "Diagnostics"]),
         // What a dispatch that no controller took gets: an answer, or a forward to the cold-start cluster.
         ("ColdStart", ["Protocol", "Diagnostics"]),
+        // Confirmation of warm starts: dispatches waiting for their run's attempts/start, and the confirm route that
+        // releases them (or hands a confirmation nobody here waits for to a cluster relay). Matching knows nothing of it.
+        ("Confirmation", ["Protocol", "Diagnostics"]),
         // The admin endpoints' options (the Operations section) and who may call them.
         ("Admin", ["Security"]),
         // FirestarterOptions (the configuration's root, holding each folder's options) and its validation.
-        (Root, ["Matching", "ColdStart", "Security", "Limits", "Admin"]),
+        (Root, ["Matching", "ColdStart", "Confirmation", "Security", "Limits", "Admin"]),
         // GET /connect and GET /warm-start: park a controller until a run, expiry, abort or drain.
         ("Polling", [Root, "Matching", "Protocol", "Diagnostics", "Security", "Limits"]),
         // POST /warm-start: claim a controller, write the run into it, or take the cold-start path.
-        ("Dispatching", [Root, "Matching", "Protocol", "Diagnostics", "Security", "ColdStart"]),
+        ("Dispatching", [Root, "Matching", "Protocol", "Diagnostics", "Security", "ColdStart", "Confirmation"]),
         // Which YARP routes are the broker's, and handing them to their handler.
-        ("Routing", ["Polling", "Dispatching"]),
+        ("Routing", ["Polling", "Dispatching", "Confirmation"]),
         // Expiry sweeps and the drain at shutdown.
         ("Lifetime", [Root, "Matching", "Diagnostics", "ColdStart"]),
         // Readiness and the supervisor's health probes.

@@ -5,6 +5,7 @@
 //
 // Usage: node churn.mjs '<json settings>'   (see `defaults` below); writes the summary as JSON to settings.out.
 import { writeFileSync } from "node:fs";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { WarmStartClient } from "@trigger.dev/core/v3/workers";
 import { WorkloadHttpClient } from "@trigger.dev/core/v3/runEngineWorker";
 
@@ -203,6 +204,10 @@ for (let i = 0; i < settings.controllers; i++) {
   spawn();
 }
 
+// How late this process's timers and I/O callbacks run: a poll's abort timer firing late is what the guard covers.
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+loopDelay.enable();
+
 // Let the controllers connect and park before the first dispatch.
 await sleep(Math.min(500, settings.durationMs / 4));
 const dispatchers = [];
@@ -255,6 +260,7 @@ const summary = {
   controllersStarted: nextController,
   warmRatio: answers.size === 0 ? 0 : answeredTrue.length / answers.size,
   dispatchMs: { p50: percentile(durations, 50), p90: percentile(durations, 90), p99: percentile(durations, 99) },
+  eventLoopDelayMs: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
 };
 writeFileSync(settings.out, JSON.stringify(summary, null, 2));
 process.stdout.write(JSON.stringify(summary) + "\n");

@@ -24,17 +24,17 @@ internal sealed partial class ConfirmationHandler
     public const string SnapshotParameter = "snapshotFriendlyId";
 
     private readonly ConfirmationRegistry _registry;
-    private readonly ConfirmationMetrics _metrics;
+    private readonly FirestarterMetrics _metrics;
     private readonly ILogger _logger;
     private readonly bool _enabled;
 
     public ConfirmationHandler(
-        ConfirmationRegistry registry, ConfirmationMetrics metrics, IOptions<FirestarterOptions> options, ILogger<ConfirmationHandler> logger)
+        ConfirmationRegistry registry, FirestarterMetrics metrics, IOptions<ConfirmationOptions> options, ILogger<ConfirmationHandler> logger)
     {
         _registry = registry;
         _metrics = metrics;
         _logger = logger;
-        _enabled = options.Value.Confirmation.Enabled;
+        _enabled = options.Value.Enabled;
     }
 
     public Task HandleAsync(HttpContext context, RequestDelegate next)
@@ -46,8 +46,8 @@ internal sealed partial class ConfirmationHandler
             var attempt = new RunAttempt(run, snapshot);
             string? controllerId = context.Request.Headers[WarmStartHeaders.ControllerId];
             var result = _registry.Note(attempt, string.IsNullOrEmpty(controllerId) ? null : controllerId);
-            _metrics.Seen(result);
-            if (result == ConfirmationResult.ControllerMismatch)
+            _metrics.ConfirmationSeen(result);
+            if (result == ConfirmationOutcome.ControllerMismatch)
             {
                 Log.ControllerMismatch(_logger, attempt, controllerId);
             }
@@ -63,7 +63,7 @@ internal sealed partial class ConfirmationHandler
     private static partial class Log
     {
         [LoggerMessage(EventId = EventIds.ConfirmationNoted, Level = LogLevel.Debug, Message = "attempts/start for {Attempt}: {Result}.")]
-        public static partial void Noted(ILogger logger, RunAttempt attempt, ConfirmationResult result);
+        public static partial void Noted(ILogger logger, RunAttempt attempt, ConfirmationOutcome result);
 
         [LoggerMessage(EventId = EventIds.ConfirmationControllerMismatch, Level = LogLevel.Warning,
             Message = "attempts/start for {Attempt} names controller {ControllerId}, not the one the run was written to: not counted as its start.")]

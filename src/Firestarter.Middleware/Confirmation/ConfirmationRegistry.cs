@@ -1,24 +1,7 @@
 using System.Collections.Concurrent;
+using Firestarter.Diagnostics;
 
 namespace Firestarter.Confirmation;
-
-/// <summary>What a confirmation did.</summary>
-internal enum ConfirmationResult
-{
-    /// <summary>A dispatch of this broker was waiting for exactly this run and snapshot: it answers <c>true</c>.</summary>
-    Released,
-
-    /// <summary>The dispatch waiting for it had already been confirmed or had timed out: nothing changes.</summary>
-    AlreadyAnswered,
-
-    /// <summary>
-    /// The confirmation names a different controller than the one the run was written to: refused, nothing changes.
-    /// </summary>
-    ControllerMismatch,
-
-    /// <summary>No dispatch of this broker waits for this run and snapshot.</summary>
-    Unknown,
-}
 
 /// <summary>
 /// The dispatches waiting for their run's <c>attempts/start</c>, by exact run and snapshot: where a dispatch
@@ -36,7 +19,7 @@ internal sealed class ConfirmationRegistry(TimeProvider time)
 
     /// <summary>
     /// Raised, on the confirming request's thread, for a confirmation seen on this instance's proxy that no local
-    /// dispatch waits for (<see cref="ConfirmationResult.Unknown"/>). A cluster relay forwards it to the other
+    /// dispatch waits for (<see cref="ConfirmationOutcome.Unknown"/>). A cluster relay forwards it to the other
     /// instances, which call <see cref="TryConfirm"/>. Handlers must be quick and must not throw.
     /// </summary>
     public event Action<RunAttempt>? Unmatched;
@@ -63,16 +46,16 @@ internal sealed class ConfirmationRegistry(TimeProvider time)
     /// for exactly this pair and this confirmation released it. This is what a cluster relay calls.
     /// </summary>
     public bool TryConfirm(RunAttempt attempt, string? controllerId = null) =>
-        Confirm(attempt, controllerId) == ConfirmationResult.Released;
+        Confirm(attempt, controllerId) == ConfirmationOutcome.Released;
 
     /// <summary>
     /// Notes a confirmation seen on this instance's proxy: releases the local dispatch, or raises
     /// <see cref="Unmatched"/> when none waits for it.
     /// </summary>
-    public ConfirmationResult Note(RunAttempt attempt, string? controllerId)
+    public ConfirmationOutcome Note(RunAttempt attempt, string? controllerId)
     {
         var result = Confirm(attempt, controllerId);
-        if (result == ConfirmationResult.Unknown)
+        if (result == ConfirmationOutcome.Unknown)
         {
             Unmatched?.Invoke(attempt);
         }
@@ -80,19 +63,19 @@ internal sealed class ConfirmationRegistry(TimeProvider time)
         return result;
     }
 
-    private ConfirmationResult Confirm(RunAttempt attempt, string? controllerId)
+    private ConfirmationOutcome Confirm(RunAttempt attempt, string? controllerId)
     {
         if (!_pending.TryGetValue(attempt, out var pending))
         {
-            return ConfirmationResult.Unknown;
+            return ConfirmationOutcome.Unknown;
         }
 
         // Only when both sides name a controller: Trigger.dev's workload client does not send the poll's header.
         if (controllerId is not null && pending.ControllerId is { } handedTo && !string.Equals(controllerId, handedTo, StringComparison.Ordinal))
         {
-            return ConfirmationResult.ControllerMismatch;
+            return ConfirmationOutcome.ControllerMismatch;
         }
 
-        return pending.TryConfirm(time.GetTimestamp()) ? ConfirmationResult.Released : ConfirmationResult.AlreadyAnswered;
+        return pending.TryConfirm(time.GetTimestamp()) ? ConfirmationOutcome.Released : ConfirmationOutcome.AlreadyAnswered;
     }
 }

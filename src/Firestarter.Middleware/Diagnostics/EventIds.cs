@@ -55,4 +55,5 @@ internal static class EventIds
     public const int DispatchConfirmed = 903;
     public const int DispatchAwaitedRepoll = 904;
     public const int ConfirmationAlreadyPending = 905;
+    public const int DispatchNotConfirmable = 906;
 }

@@ -164,6 +164,10 @@ internal static class DispatchMessageReader
             {
                 problem = ReadObject(ref reader, ref fields, ref fields.SeenRun, "dequeuedMessage.run", ReadRun);
             }
+            else if (reader.ValueTextEquals("snapshot"u8))
+            {
+                problem = ReadObject(ref reader, ref fields, ref fields.SeenSnapshot, "dequeuedMessage.snapshot", ReadSnapshot);
+            }
             else
             {
                 reader.Read();
@@ -238,6 +242,9 @@ internal static class DispatchMessageReader
 
         return SkipValue(ref reader);
     }
+
+    private static string? ReadSnapshot(ref Utf8JsonReader reader, ref MessageFields fields) =>
+        reader.ValueTextEquals("friendlyId"u8) ? ReadRunId(ref reader, ref fields.SnapshotFriendlyId) : SkipValue(ref reader);
 
     private static string? ReadMachine(ref Utf8JsonReader reader, ref MessageFields fields)
     {
@@ -325,7 +332,7 @@ internal static class DispatchMessageReader
         return null;
     }
 
-    // The run id is only for logs: remember where its raw text is, decode nothing now.
+    // Ids are for logs and confirmation only: remember where the raw text is, decode nothing now.
     private static string? ReadRunId(ref Utf8JsonReader reader, ref Range field)
     {
         reader.Read();
@@ -351,11 +358,13 @@ internal static class DispatchMessageReader
         public double? Memory;
         public Range RunFriendlyId;
         public Range RunInternalId;
+        public Range SnapshotFriendlyId;
         public Range Message;
         public bool SeenDeployment;
         public bool SeenWorker;
         public bool SeenRun;
         public bool SeenMachine;
+        public bool SeenSnapshot;
 
         public readonly string? ToMessage(out DispatchMessage message)
         {
@@ -373,7 +382,8 @@ internal static class DispatchMessageReader
 
             // An empty friendlyId says nothing; fall back to the internal id for the logs.
             var runId = RunFriendlyId.End.Value > RunFriendlyId.Start.Value ? RunFriendlyId : RunInternalId;
-            message = new DispatchMessage(new MatchKey(Deployment!, Version!, Cpu!.Value, Memory!.Value), Message, runId);
+            message = new DispatchMessage(
+                new MatchKey(Deployment!, Version!, Cpu!.Value, Memory!.Value), Message, runId, RunFriendlyId, SnapshotFriendlyId);
             return null;
         }
     }

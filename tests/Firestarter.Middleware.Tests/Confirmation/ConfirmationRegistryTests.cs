@@ -1,4 +1,5 @@
 using Firestarter.Confirmation;
+using Firestarter.Diagnostics;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Firestarter.Tests.Confirmation;
@@ -21,7 +22,7 @@ public class ConfirmationRegistryTests
         Assert.False(wait.IsCompleted);
 
         _time.Advance(TimeSpan.FromMilliseconds(3));
-        Assert.Equal(ConfirmationResult.Released, _registry.Note(new RunAttempt("run_1", "snapshot_1"), null));
+        Assert.Equal(ConfirmationOutcome.Released, _registry.Note(new RunAttempt("run_1", "snapshot_1"), null));
 
         Assert.True(await wait);
         Assert.Equal(_time.GetTimestamp(), pending.ConfirmedAt);
@@ -49,7 +50,7 @@ public class ConfirmationRegistryTests
         _time.Advance(Timeout);
         Assert.False(await wait);
 
-        Assert.Equal(ConfirmationResult.AlreadyAnswered, _registry.Note(Run1, null));
+        Assert.Equal(ConfirmationOutcome.AlreadyAnswered, _registry.Note(Run1, null));
         Assert.False(pending.IsConfirmed);
     }
 
@@ -87,7 +88,7 @@ public class ConfirmationRegistryTests
         var pending = _registry.TryRegister(Run1)!;
         Assert.True(_registry.TryConfirm(Run1));
         Assert.False(_registry.TryConfirm(Run1));
-        Assert.Equal(ConfirmationResult.AlreadyAnswered, _registry.Note(Run1, null));
+        Assert.Equal(ConfirmationOutcome.AlreadyAnswered, _registry.Note(Run1, null));
 
         Assert.True(await pending.WaitAsync(Timeout, _time));
     }
@@ -114,7 +115,7 @@ public class ConfirmationRegistryTests
         var pending = _registry.TryRegister(Run1)!;
         var wait = pending.WaitAsync(Timeout, _time);
 
-        Assert.Equal(ConfirmationResult.Unknown, _registry.Note(new RunAttempt(run, snapshot), null));
+        Assert.Equal(ConfirmationOutcome.Unknown, _registry.Note(new RunAttempt(run, snapshot), null));
         Assert.False(_registry.TryConfirm(new RunAttempt(run, snapshot)));
 
         _time.Advance(Timeout);
@@ -128,7 +129,7 @@ public class ConfirmationRegistryTests
         var unmatched = new List<RunAttempt>();
         _registry.Unmatched += unmatched.Add;
 
-        Assert.Equal(ConfirmationResult.Unknown, _registry.Note(new RunAttempt("run_9", "snapshot_9"), null));
+        Assert.Equal(ConfirmationOutcome.Unknown, _registry.Note(new RunAttempt("run_9", "snapshot_9"), null));
 
         Assert.Equal([new RunAttempt("run_9", "snapshot_9")], unmatched);
         Assert.False(other.IsAnswered);
@@ -153,11 +154,11 @@ public class ConfirmationRegistryTests
         pending.HandedTo("controller_a");
         var wait = pending.WaitAsync(Timeout, _time);
 
-        Assert.Equal(ConfirmationResult.ControllerMismatch, _registry.Note(Run1, "controller_b"));
+        Assert.Equal(ConfirmationOutcome.ControllerMismatch, _registry.Note(Run1, "controller_b"));
         Assert.False(wait.IsCompleted);
 
         // Without the header (Trigger.dev's workload client sends none) or with the same id, it counts.
-        Assert.Equal(ConfirmationResult.Released, _registry.Note(Run1, "controller_a"));
+        Assert.Equal(ConfirmationOutcome.Released, _registry.Note(Run1, "controller_a"));
         Assert.True(await wait);
     }
 
@@ -185,7 +186,7 @@ public class ConfirmationRegistryTests
         var pending = _registry.TryRegister(Run1)!;
         _registry.Remove(pending);
 
-        Assert.Equal(ConfirmationResult.Unknown, _registry.Note(Run1, null));
+        Assert.Equal(ConfirmationOutcome.Unknown, _registry.Note(Run1, null));
         Assert.False(pending.IsAnswered);
     }
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Firestarter.ColdStart;
+using Firestarter.Confirmation;
 using Firestarter.Dispatching;
 using Firestarter.Matching;
 using Firestarter.Tests.TestSupport;
@@ -9,7 +10,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Firestarter.Tests.Dispatching;
 
-public class DispatchHandlerTests
+public partial class DispatchHandlerTests
 {
     private static readonly MatchKey Key = new(DispatchBodies.Deployment, DispatchBodies.Version, DispatchBodies.Cpu, DispatchBodies.Memory);
     private static readonly byte[] Message = Encoding.UTF8.GetBytes(DispatchBodies.Message);
@@ -24,7 +25,11 @@ public class DispatchHandlerTests
             Recorder = new MetricsRecorder(Pool);
             var coldStartOptions = Microsoft.Extensions.Options.Options.Create(wrapped.Value.ColdStart);
             var coldStart = new ColdStartHandler(coldStartOptions, new ColdStartForwarder(coldStartOptions, Time, NullLogger<ColdStartForwarder>.Instance));
-            Handler = new DispatchHandler(Pool, coldStart, new Firestarter.Security.DispatchAuthorization(Microsoft.Extensions.Options.Options.Create(wrapped.Value.Security), NullLogger<Firestarter.Security.DispatchAuthorization>.Instance), Recorder.Metrics, Time, wrapped, NullLogger<DispatchHandler>.Instance);
+            Confirmations = new ConfirmationRegistry(Time);
+            Handler = new DispatchHandler(
+                Pool, coldStart,
+                new Firestarter.Security.DispatchAuthorization(Microsoft.Extensions.Options.Options.Create(wrapped.Value.Security), NullLogger<Firestarter.Security.DispatchAuthorization>.Instance),
+                Recorder.Metrics, Confirmations, Time, wrapped, NullLogger<DispatchHandler>.Instance);
         }
 
         public WarmPool Pool { get; } = new(SelectionOrder.NewestFirst);
@@ -32,6 +37,8 @@ public class DispatchHandlerTests
         public FakeTimeProvider Time { get; } = new();
 
         public MetricsRecorder Recorder { get; }
+
+        public ConfirmationRegistry Confirmations { get; }
 
         public DispatchHandler Handler { get; }
 

@@ -49,7 +49,7 @@ public class WarmStartRouteFilterTests
         Assert.Contains("'my-route'", error.Message, StringComparison.Ordinal);
         Assert.Contains("ReverseProxy:Routes:my-route:Metadata:Firestarter", error.Message, StringComparison.Ordinal);
         Assert.Contains($"'{role}'", error.Message, StringComparison.Ordinal);
-        Assert.Contains("Connect, Poll or Dispatch", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Connect, Poll, Dispatch or Confirm", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]
