@@ -82,6 +82,13 @@ public sealed class ConfirmationTests
 
         // All three starts went on to the workload API.
         Assert.Equal(3, workloadApi.Requests.Count);
+
+        // The status shows one run started of the two handed out.
+        using var status = System.Text.Json.JsonDocument.Parse(await platform.GetStringAsync("/firestarter/status"));
+        var minute = status.RootElement.GetProperty("dispatches").GetProperty("1m");
+        Assert.Equal(1, minute.GetProperty("warm").GetInt64());
+        Assert.Equal(1, minute.GetProperty("unconfirmed").GetInt64());
+        Assert.Equal(0.5, minute.GetProperty("confirmationRate").GetDouble());
     }
 
     private static async Task<(string Delivered, bool DidWarmStart)> DispatchAndStartAsync(

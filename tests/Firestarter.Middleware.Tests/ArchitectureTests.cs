@@ -53,7 +53,7 @@ public class ArchitectureTests
         // Readiness and the supervisor's health probes.
         ("Health", [Root, "Matching", "Diagnostics", "Admin"]),
         // The status JSON and page.
-        ("Status", [Root, "Matching", "Diagnostics", "ColdStart", "Admin"]),
+        ("Status", [Root, "Matching", "Diagnostics", "ColdStart", "Confirmation", "Admin"]),
     ];
 
     private static readonly Architecture Library =

@@ -23,6 +23,7 @@ const defaults = {
   maxRunMs: 20,
   // Runs a controller takes after the dispatchers stop are still counted; this is how long to wait for them.
   settleMs: 500,
+  warmupMs: 1000,
   out: "churn-summary.json",
 };
 const settings = { ...defaults, ...JSON.parse(process.argv[2] ?? "{}") };
@@ -208,8 +209,8 @@ for (let i = 0; i < settings.controllers; i++) {
 const loopDelay = monitorEventLoopDelay({ resolution: 5 });
 loopDelay.enable();
 
-// Let the controllers connect and park before the first dispatch.
-await sleep(Math.min(500, settings.durationMs / 4));
+// Let the controllers connect and settle into polling (their first polls are the slowest) before the first dispatch.
+await sleep(settings.warmupMs);
 const dispatchers = [];
 for (let i = 0; i < settings.dispatchers; i++) {
   dispatchers.push(dispatcher(i));
