@@ -49,7 +49,15 @@ internal readonly struct DispatchMessage
         var (start, length) = range.GetOffsetAndLength(body.Length);
         var reader = new System.Text.Json.Utf8JsonReader(body.Slice(start - 1, length + 2));
         reader.Read();
-        return reader.GetString()!;
+        try
+        {
+            return reader.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            // An escaped lone surrogate: no controller can name it back, so the raw text (which matches nothing) will do.
+            return Encoding.UTF8.GetString(raw);
+        }
     }
 
     private static bool IsEmpty(Range range) => range.End.Value <= range.Start.Value;

@@ -166,7 +166,7 @@ internal static class DispatchMessageReader
             }
             else if (reader.ValueTextEquals("snapshot"u8))
             {
-                problem = ReadObject(ref reader, ref fields, ref fields.SeenSnapshot, "dequeuedMessage.snapshot", ReadSnapshot);
+                ReadSnapshot(ref reader, ref fields);
             }
             else
             {
@@ -243,8 +243,29 @@ internal static class DispatchMessageReader
         return SkipValue(ref reader);
     }
 
-    private static string? ReadSnapshot(ref Utf8JsonReader reader, ref MessageFields fields) =>
-        reader.ValueTextEquals("friendlyId"u8) ? ReadRunId(ref reader, ref fields.SnapshotFriendlyId) : SkipValue(ref reader);
+    // Not a match field, so never a reason to refuse a dispatch: a snapshot that is not an object is skipped, and of
+    // repeated ones the last counts, as for the controller (JavaScript) that will name it in attempts/start.
+    private static void ReadSnapshot(ref Utf8JsonReader reader, ref MessageFields fields)
+    {
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("friendlyId"u8))
+            {
+                ReadRunId(ref reader, ref fields.SnapshotFriendlyId);
+            }
+            else
+            {
+                SkipValue(ref reader);
+            }
+        }
+    }
 
     private static string? ReadMachine(ref Utf8JsonReader reader, ref MessageFields fields)
     {
@@ -364,7 +385,6 @@ internal static class DispatchMessageReader
         public bool SeenWorker;
         public bool SeenRun;
         public bool SeenMachine;
-        public bool SeenSnapshot;
 
         public readonly string? ToMessage(out DispatchMessage message)
         {
