@@ -49,7 +49,7 @@ public class ArchitectureTests
         // Which YARP routes are the broker's, and handing them to their handler.
         ("Routing", ["Polling", "Dispatching", "Confirmation"]),
         // Expiry sweeps and the drain at shutdown.
-        ("Lifetime", [Root, "Matching", "Diagnostics", "ColdStart"]),
+        ("Lifetime", [Root, "Matching", "Diagnostics", "ColdStart", "Confirmation"]),
         // Readiness and the supervisor's health probes.
         ("Health", [Root, "Matching", "Diagnostics", "Admin"]),
         // The status JSON and page.
