@@ -91,6 +91,44 @@ public sealed class ConfirmationTests
         Assert.Equal(0.5, minute.GetProperty("confirmationRate").GetDouble());
     }
 
+    [Fact]
+    public async Task A_start_that_reaches_another_instance_releases_the_dispatch_through_the_relay_seam()
+    {
+        // The cluster's relay (Redis pub/sub) in miniature: what instance A sees and nobody there waits for is
+        // handed to instance B's registry.
+        await using var workloadApi = await StartWorkloadApiAsync();
+        await using var a = Broker(workloadApi);
+        await using var b = Broker(workloadApi);
+        var registryOfB = b.Services.GetRequiredService<Firestarter.Confirmation.ConfirmationRegistry>();
+        var relayed = new List<bool>();
+        a.Services.GetRequiredService<Firestarter.Confirmation.ConfirmationRegistry>().Unmatched += attempt =>
+        {
+            lock (relayed)
+            {
+                relayed.Add(registryOfB.TryConfirm(attempt));
+            }
+        };
+        using var controller = new HttpClient { BaseAddress = b.Start() };
+        using var supervisor = new HttpClient { BaseAddress = b.Start() };
+        using var workloadViaA = new HttpClient { BaseAddress = a.Start() };
+
+        var poll = controller.SendAsync(WarmStart.Poll(Key));
+        await WarmStart.EventuallyAsync(() => b.Pool.ParkedCount == 1, "the controller is parked on B");
+        var dispatch = WarmStart.DispatchAsync(supervisor, Key, "run_relayed");
+        using (var delivered = await poll)
+        {
+            Assert.Equal("run_relayed", WarmStart.RunIdOf(await delivered.Content.ReadAsStringAsync()));
+        }
+
+        using (var started = await workloadViaA.SendAsync(Start("run_relayed", "snapshot_run_relayed")))
+        {
+            Assert.Equal(HttpStatusCode.OK, started.StatusCode);
+        }
+
+        Assert.True(await dispatch);
+        Assert.Equal([true], relayed);
+    }
+
     private static async Task<(string Delivered, bool DidWarmStart)> DispatchAndStartAsync(
         BrokerFactory broker, HttpClient controller, HttpClient platform, string runId, (string Run, string Snapshot)[] starts)
     {
