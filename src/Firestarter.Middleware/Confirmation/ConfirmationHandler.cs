@@ -45,7 +45,18 @@ internal sealed partial class ConfirmationHandler
         {
             var attempt = new RunAttempt(run, snapshot);
             string? controllerId = context.Request.Headers[WarmStartHeaders.ControllerId];
-            var result = _registry.Note(attempt, string.IsNullOrEmpty(controllerId) ? null : controllerId);
+            ConfirmationOutcome result;
+            try
+            {
+                result = _registry.Note(attempt, string.IsNullOrEmpty(controllerId) ? null : controllerId);
+            }
+            catch (Exception ex)
+            {
+                // A relay's handler failed: the start must still reach the workload API.
+                Log.RelayFailed(_logger, attempt, ex);
+                return next(context);
+            }
+
             _metrics.ConfirmationSeen(result);
             if (result == ConfirmationOutcome.ControllerMismatch)
             {
@@ -62,6 +73,10 @@ internal sealed partial class ConfirmationHandler
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = EventIds.ConfirmationRelayFailed, Level = LogLevel.Error,
+            Message = "attempts/start for {Attempt}: handing it to the relay failed; forwarded all the same.")]
+        public static partial void RelayFailed(ILogger logger, RunAttempt attempt, Exception exception);
+
         [LoggerMessage(EventId = EventIds.ConfirmationNoted, Level = LogLevel.Debug, Message = "attempts/start for {Attempt}: {Result}.")]
         public static partial void Noted(ILogger logger, RunAttempt attempt, ConfirmationOutcome result);
 

@@ -56,4 +56,5 @@ internal static class EventIds
     public const int DispatchAwaitedRepoll = 904;
     public const int ConfirmationAlreadyPending = 905;
     public const int DispatchNotConfirmable = 906;
+    public const int ConfirmationRelayFailed = 907;
 }

@@ -69,6 +69,14 @@ public class ConfirmationHandlerTests
     }
 
     [Fact]
+    public async Task A_relay_that_throws_does_not_stop_the_start_from_being_passed_on()
+    {
+        _registry.Unmatched += _ => throw new InvalidOperationException("relay down");
+
+        Assert.Equal(1, await InvokeAsync(Handler(enabled: true), Start("run_9", "snapshot_9")));
+    }
+
+    [Fact]
     public async Task A_start_naming_another_controller_is_refused_but_passed_on()
     {
         var pending = _registry.TryRegister(new RunAttempt("run_1", "snapshot_1"))!;
