@@ -63,6 +63,7 @@ internal sealed class WarmPool
                 // A dispatch waiting for this key's next park takes the poll at once (a null test when none waits).
                 if (bucket.Waiters is { Count: > 0 } && TryServeWaiter(bucket, poll))
                 {
+                    RetireIfEmpty(bucket);
                     return true;
                 }
 
@@ -162,10 +163,9 @@ internal sealed class WarmPool
         {
             lock (bucket.Gate)
             {
-                if (bucket.Waiters?.Remove(waiter) == true)
-                {
-                    RetireIfEmpty(bucket);
-                }
+                // A park may have dropped it already, having found it given up.
+                bucket.Waiters?.Remove(waiter);
+                RetireIfEmpty(bucket);
             }
         }
 

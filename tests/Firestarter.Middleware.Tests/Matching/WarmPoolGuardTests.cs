@@ -113,6 +113,23 @@ public class WarmPoolGuardTests
     }
 
     [Fact]
+    public async Task A_key_whose_guarded_poll_left_and_whose_re_poll_was_served_leaves_the_map()
+    {
+        var pool = new WarmPool(SelectionOrder.NewestFirst);
+        var old = Parked(pool, parkedAt: 100);
+        var waiter = new RepollWaiter(Key);
+        Assert.Null(pool.ClaimOrAwaitNextPark(waiter, guardFrom: 100, out _));
+        Assert.True(pool.TryAbandon(old, PollOutcome.Aborted));
+
+        var repoll = new ParkedPoll(Key, new DefaultHttpContext(), 500);
+        Assert.True(pool.TryPark(repoll));
+
+        Assert.Same(repoll, await waiter.Poll);
+        Assert.Equal(0, pool.ParkedCount);
+        Assert.Equal(0, pool.KeyCount);
+    }
+
+    [Fact]
     public void A_fresh_poll_that_parked_before_the_wait_registered_is_claimed_at_once()
     {
         var pool = new WarmPool(SelectionOrder.NewestFirst);
