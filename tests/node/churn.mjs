@@ -41,8 +41,19 @@ const cpu = "0.5";
 const memory = "1";
 const deploymentOf = (i) => `deployment_${i % settings.deployments}`;
 
-// Per deployment: controllers inside warmStart() right now (parked, or between a timed-out poll and the next).
+// Per deployment: controllers inside warmStart() right now (parked, or between a timed-out poll and the next), and
+// how many of them a dispatch has already been sent for (released when the run arrives or the answer is false), so
+// that dispatchers do not aim two runs at one controller.
 const polling = new Array(settings.deployments).fill(0);
+const reserved = new Array(settings.deployments).fill(0);
+const reservations = new Map(); // run id -> deployment
+function release(runId) {
+  const deployment = reservations.get(runId);
+  if (deployment !== undefined) {
+    reservations.delete(runId);
+    reserved[deployment]--;
+  }
+}
 const received = new Map(); // run id -> times received
 const started = new Set(); // runs whose controller called attempts/start
 const died = new Set(); // runs whose controller died holding them
@@ -97,6 +108,7 @@ async function controller(index) {
 
       const runId = run.run.friendlyId;
       received.set(runId, (received.get(runId) ?? 0) + 1);
+      release(runId);
       if (settings.dieFraction > 0 && Math.random() < settings.dieFraction) {
         died.add(runId);
         if (running) {
@@ -164,7 +176,7 @@ async function dispatcher(index) {
     // controller could take, not how often a random deployment has none.
     const candidates = [];
     for (let d = 0; d < settings.deployments; d++) {
-      if (polling[d] > 0) candidates.push(d);
+      if (polling[d] - reserved[d] > 0) candidates.push(d);
     }
 
     if (candidates.length === 0) {
@@ -174,6 +186,8 @@ async function dispatcher(index) {
 
     const deployment = candidates[Math.floor(Math.random() * candidates.length)];
     const runId = `run_${index}_${runSeq++}`;
+    reserved[deployment]++;
+    reservations.set(runId, deployment);
     const begun = performance.now();
     try {
       const response = await fetch(new URL("/warm-start", settings.broker), {
@@ -184,13 +198,18 @@ async function dispatcher(index) {
       const body = await response.json();
       if (response.status !== 200 || typeof body.didWarmStart !== "boolean") {
         errors.push(`${runId}: ${response.status} ${JSON.stringify(body)}`);
+        release(runId);
         continue;
       }
 
       answers.set(runId, body.didWarmStart);
       durations.push(performance.now() - begun);
+      if (!body.didWarmStart) {
+        release(runId);
+      }
     } catch (error) {
       errors.push(`${runId}: ${error}`);
+      release(runId);
     }
   }
 }

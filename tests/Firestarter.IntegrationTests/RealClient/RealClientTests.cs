@@ -64,7 +64,7 @@ public sealed class RealClientTests(ITestOutputHelper output)
         Assert.Equal(0, summary.GetProperty("lost").GetInt32());
         Assert.Equal(0, summary.GetProperty("duplicated").GetInt32());
         Assert.Equal(0, summary.GetProperty("falseYetReceived").GetInt32());
-        Assert.True(summary.GetProperty("warmRatio").GetDouble() >= 0.8, $"most dispatches should stay warm: {summary}");
+        Assert.True(summary.GetProperty("warmRatio").GetDouble() >= 0.95, $"nearly every dispatch should stay warm: {summary}");
 
         // The guard was exercised: dispatches met polls near their deadline and passed them over.
         using var client = new HttpClient { BaseAddress = address };
