@@ -24,6 +24,9 @@ const defaults = {
   // Runs a controller takes after the dispatchers stop are still counted; this is how long to wait for them.
   settleMs: 500,
   warmupMs: 1000,
+  // Each dispatcher pauses a random 0 to 2x this between dispatches, so that controllers sit idle through several
+  // poll timeouts between runs, as in production; 0 dispatches back to back.
+  pauseMs: 0,
   out: "churn-summary.json",
 };
 const settings = { ...defaults, ...JSON.parse(process.argv[2] ?? "{}") };
@@ -204,6 +207,9 @@ async function dispatcher(index) {
 
       answers.set(runId, body.didWarmStart);
       durations.push(performance.now() - begun);
+      if (settings.pauseMs > 0) {
+        await sleep(Math.random() * 2 * settings.pauseMs);
+      }
       if (!body.didWarmStart) {
         release(runId);
       }
