@@ -47,8 +47,8 @@ public sealed class RealClientTests(ITestOutputHelper output)
     public async Task Churn_at_a_compressed_timeout_loses_no_run_runs_none_twice_and_stays_warm()
     {
         await using var workloadApi = await StartWorkloadApiAsync();
-        // Every poll times out within half a second; the default guard window is half of that. (At 200 ms, a node
-        // process whose event loop runs 100 ms late, as on a busy two-core machine, still loses runs now and then.)
+        // Polls time out every half second, so many reach their deadline within the test; the default guard window,
+        // half of that, is longer than a busy machine's node event loop runs late (see bench/RESULTS.md).
         await using var broker = Broker(workloadApi, "00:00:00.5");
         var address = broker.Start();
 
