@@ -45,6 +45,22 @@ public sealed class FirestarterOptions
     public TimeSpan? MaxPollDuration { get; set; }
 
     /// <summary>
+    /// The last stretch of a poll's life, before its client's deadline (<see cref="ConnectionTimeout"/> after it
+    /// parked), in which it is not handed a run: a run written just as the client's timer aborts its request is
+    /// acknowledged by the client's kernel and then dropped by the client. Such a poll stays parked until its client
+    /// re-polls. Zero turns the guard off. Must be shorter than <see cref="ConnectionTimeout"/>.
+    /// Default: null, meaning half of <see cref="ConnectionTimeout"/>, at most 1 second.
+    /// </summary>
+    public TimeSpan? PollGuardWindow { get; set; }
+
+    /// <summary>
+    /// How long a dispatch whose only matching polls are in their guard window waits for the next poll to park under
+    /// its key (the controller's re-poll at its deadline) before it takes the cold-start path. Zero: no wait.
+    /// Default: null, meaning twice the effective <see cref="PollGuardWindow"/>.
+    /// </summary>
+    public TimeSpan? RepollWait { get; set; }
+
+    /// <summary>
     /// Which waiting controller a dispatch takes when several match. Default: <see cref="SelectionOrder.NewestFirst"/>.
     /// </summary>
     public SelectionOrder Selection { get; set; } = SelectionOrder.NewestFirst;
@@ -69,6 +85,9 @@ public sealed class FirestarterOptions
     /// </remarks>
     public bool ConfirmDelivery { get; set; } = true;
 
+    /// <summary>Whether a warm start waits for its controller to start the run before answering <c>true</c>.</summary>
+    public Confirmation.ConfirmationOptions Confirmation { get; set; } = new();
+
     /// <summary>What happens to a dispatch that finds no waiting controller.</summary>
     public ColdStartOptions ColdStart { get; set; } = new();
 
@@ -86,6 +105,13 @@ public sealed class FirestarterOptions
 
     /// <summary>Several instances sharing one warm pool through Redis (off unless a Redis is configured).</summary>
     public Cluster.ClusterOptions Cluster { get; set; } = new();
+
+    /// <summary>The guard window in effect: <see cref="PollGuardWindow"/>, or half the connection timeout up to 1 second.</summary>
+    internal TimeSpan EffectivePollGuardWindow =>
+        PollGuardWindow ?? TimeSpan.FromTicks(Math.Min(ConnectionTimeout.Ticks / 2, TimeSpan.TicksPerSecond));
+
+    /// <summary>The re-poll wait in effect: <see cref="RepollWait"/>, or twice the guard window.</summary>
+    internal TimeSpan EffectiveRepollWait => RepollWait ?? EffectivePollGuardWindow * 2;
 
     /// <summary>The server-side poll limit in effect: <see cref="MaxPollDuration"/> or twice the connection timeout.</summary>
     internal TimeSpan EffectiveMaxPollDuration => MaxPollDuration ?? ConnectionTimeout * 2;

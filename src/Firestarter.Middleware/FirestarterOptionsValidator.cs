@@ -42,6 +42,31 @@ internal sealed class FirestarterOptionsValidator : IValidateOptions<Firestarter
             AtMost(failures, $"{S}:MaxPollDuration", maxPoll, 2 * MaxClientTimer);
         }
 
+        if (options.PollGuardWindow is { } guard && (guard < TimeSpan.Zero || guard >= options.ConnectionTimeout))
+        {
+            failures.Add($"{S}:PollGuardWindow ({guard}) must be at least zero and shorter than {S}:ConnectionTimeout ({options.ConnectionTimeout}).");
+        }
+
+        if (options.RepollWait is { } repollWait)
+        {
+            if (repollWait < TimeSpan.Zero)
+            {
+                failures.Add($"{S}:RepollWait must not be negative.");
+            }
+
+            AtMost(failures, $"{S}:RepollWait", repollWait, options.ConnectionTimeout);
+        }
+
+        if (options.Confirmation is null)
+        {
+            failures.Add($"{S}:Confirmation must not be null.");
+        }
+        else
+        {
+            Positive(failures, $"{S}:Confirmation:Timeout", options.Confirmation.Timeout);
+            AtMost(failures, $"{S}:Confirmation:Timeout", options.Confirmation.Timeout, TimeSpan.FromMinutes(1));
+        }
+
         if (!Enum.IsDefined(options.Selection))
         {
             failures.Add($"{S}:Selection must be NewestFirst or OldestFirst.");

@@ -1,5 +1,6 @@
 using Firestarter.Cluster;
 using Firestarter.ColdStart;
+using Firestarter.Confirmation;
 using Firestarter.Diagnostics;
 using Firestarter.Dispatching;
 using Firestarter.Health;
@@ -76,13 +77,18 @@ public static class FirestarterServiceCollectionExtensions
         }
 
         services.AddSingleton<FirestarterMarker>();
-        services.AddOptions<Firestarter.FirestarterOptions>().ValidateOnStart();
+        services.AddOptions<Firestarter.FirestarterOptions>().ValidateOnStart()
+            // A handed-on dispatch may wait at the other instance for a re-poll and for its start: the hand-on allows for both.
+            .PostConfigure(o => o.Cluster.AnswerHold =
+                (o.EffectivePollGuardWindow > TimeSpan.Zero ? o.EffectiveRepollWait : TimeSpan.Zero)
+                + (o.Confirmation.Enabled ? o.Confirmation.Timeout : TimeSpan.Zero));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Firestarter.FirestarterOptions>, Firestarter.FirestarterOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
 
         // Each folder reads its own section only, so none of them depends on the options' root.
         services.AddSingleton(sp => Options.Options.Create(sp.GetRequiredService<IOptions<Firestarter.FirestarterOptions>>().Value.ColdStart));
+        services.AddSingleton(sp => Options.Options.Create(sp.GetRequiredService<IOptions<Firestarter.FirestarterOptions>>().Value.Confirmation));
         services.AddSingleton(sp => Options.Options.Create(sp.GetRequiredService<IOptions<Firestarter.FirestarterOptions>>().Value.Security));
         services.AddSingleton(sp => Options.Options.Create(sp.GetRequiredService<IOptions<Firestarter.FirestarterOptions>>().Value.Limits));
         services.AddSingleton(sp => Options.Options.Create(sp.GetRequiredService<IOptions<Firestarter.FirestarterOptions>>().Value.Operations));
@@ -100,6 +106,8 @@ public static class FirestarterServiceCollectionExtensions
         services.AddSingleton<ConnectHandler>();
         services.AddSingleton<PollHandler>();
         services.AddSingleton<DispatchHandler>();
+        services.AddSingleton<ConfirmationRegistry>();
+        services.AddSingleton<ConfirmationHandler>();
         services.AddSingleton<ColdStartForwarder>();
         services.AddSingleton<ColdStartHandler>();
         services.AddSingleton<IProxyConfigFilter, WarmStartRouteFilter>();

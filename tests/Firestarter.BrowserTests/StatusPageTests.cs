@@ -92,6 +92,7 @@ public sealed partial class StatusPageTests(ITestOutputHelper output)
         await Assertions.Expect(page.Locator("#hit-rate")).ToHaveTextAsync("50.0%", Soon);
         await Assertions.Expect(page.Locator("#warm-15m")).ToHaveTextAsync("1", Soon);
         await Assertions.Expect(page.Locator("#cold-15m")).ToHaveTextAsync("1", Soon);
+        await Assertions.Expect(page.Locator("#confirmation-rate")).ToHaveTextAsync("off", Soon);
         await Assertions.Expect(page.Locator("#p50")).ToHaveTextAsync(Latency(), Soon);
         await Assertions.Expect(page.Locator("#p99")).ToHaveTextAsync(Latency(), Soon);
         await Assertions.Expect(page.Locator(".bar[data-deployment='deploy_alpha'] .count")).ToHaveTextAsync("2", Soon);

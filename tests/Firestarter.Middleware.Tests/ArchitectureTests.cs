@@ -35,25 +35,28 @@ public class ArchitectureTests
         ("Limits", ["Matching", "Protocol", "Diagnostics"]),
         // What a dispatch that no controller took gets: an answer, or a forward to the cold-start cluster.
         ("ColdStart", ["Protocol", "Diagnostics"]),
+        // Confirmation of warm starts: dispatches waiting for their run's attempts/start, and the confirm route that
+        // releases them (or hands a confirmation nobody here waits for to a cluster relay). Matching knows nothing of it.
+        ("Confirmation", ["Protocol", "Diagnostics"]),
         // The admin endpoints' options (the Operations section) and who may call them.
         ("Admin", ["Security"]),
         // Several instances as one pool: the directory in Redis, leases, handing a dispatch on, checking a handed-on one.
-        // Above the pool, which knows it only as an IKeyAvailabilityObserver.
-        ("Cluster", ["Matching", "Protocol", "Diagnostics", "Security"]),
+        // Above the pool, which knows it only as an IKeyAvailabilityObserver; relays confirmations between instances.
+        ("Cluster", ["Matching", "Protocol", "Diagnostics", "Security", "Confirmation"]),
         // FirestarterOptions (the configuration's root, holding each folder's options) and its validation.
-        (Root, ["Matching", "ColdStart", "Security", "Limits", "Admin", "Cluster"]),
+        (Root, ["Matching", "ColdStart", "Confirmation", "Security", "Limits", "Admin", "Cluster"]),
         // GET /connect and GET /warm-start: park a controller until a run, expiry, abort or drain.
         ("Polling", [Root, "Matching", "Protocol", "Diagnostics", "Security", "Limits"]),
         // POST /warm-start: claim a controller, write the run into it, or take the cold-start path.
-        ("Dispatching", [Root, "Matching", "Protocol", "Diagnostics", "Security", "ColdStart", "Cluster"]),
+        ("Dispatching", [Root, "Matching", "Protocol", "Diagnostics", "Security", "ColdStart", "Confirmation", "Cluster"]),
         // Which YARP routes are the broker's, and handing them to their handler.
-        ("Routing", ["Polling", "Dispatching"]),
+        ("Routing", ["Polling", "Dispatching", "Confirmation"]),
         // Expiry sweeps and the drain at shutdown.
-        ("Lifetime", [Root, "Matching", "Diagnostics", "ColdStart"]),
+        ("Lifetime", [Root, "Matching", "Diagnostics", "ColdStart", "Confirmation"]),
         // Readiness and the supervisor's health probes.
         ("Health", [Root, "Matching", "Diagnostics", "Admin"]),
         // The status JSON and page.
-        ("Status", [Root, "Matching", "Diagnostics", "ColdStart", "Admin", "Cluster"]),
+        ("Status", [Root, "Matching", "Diagnostics", "ColdStart", "Confirmation", "Admin", "Cluster"]),
     ];
 
     private static readonly Architecture Library =

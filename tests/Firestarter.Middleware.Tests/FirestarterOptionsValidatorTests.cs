@@ -38,6 +38,13 @@ public class FirestarterOptionsValidatorTests
         ["sub-second retry after"] = (o => { o.Limits.RetryAfter = TimeSpan.FromMilliseconds(500); }, "Firestarter:Limits:RetryAfter"),
         ["negative connect rate"] = (o => { o.RateLimits.Connect.PermitsPerSecond = -1; }, "Firestarter:RateLimits:Connect:PermitsPerSecond"),
         ["negative dispatch rate"] = (o => { o.RateLimits.Dispatch.PermitsPerSecond = -1; }, "Firestarter:RateLimits:Dispatch:PermitsPerSecond"),
+        ["guard window as long as the connection timeout"] = (o => { o.PollGuardWindow = o.ConnectionTimeout; }, "Firestarter:PollGuardWindow"),
+        ["negative guard window"] = (o => { o.PollGuardWindow = TimeSpan.FromSeconds(-1); }, "Firestarter:PollGuardWindow"),
+        ["negative re-poll wait"] = (o => { o.RepollWait = TimeSpan.FromSeconds(-1); }, "Firestarter:RepollWait"),
+        ["re-poll wait beyond the connection timeout"] = (o => { o.RepollWait = TimeSpan.FromSeconds(31); }, "Firestarter:RepollWait"),
+        ["null confirmation"] = (o => { o.Confirmation = null!; }, "Firestarter:Confirmation"),
+        ["zero confirmation timeout"] = (o => { o.Confirmation.Timeout = TimeSpan.Zero; }, "Firestarter:Confirmation:Timeout"),
+        ["confirmation timeout over a minute"] = (o => { o.Confirmation.Timeout = TimeSpan.FromSeconds(61); }, "Firestarter:Confirmation:Timeout"),
         ["null cold start"] = (o => { o.ColdStart = null!; }, "Firestarter:ColdStart"),
         ["unknown cold start mode"] = (o => { o.ColdStart.Mode = (ColdStartMode)5; }, "Firestarter:ColdStart:Mode"),
         ["zero cold start timeout"] = (o => { o.ColdStart.Timeout = TimeSpan.Zero; }, "Firestarter:ColdStart:Timeout"),
@@ -73,6 +80,10 @@ public class FirestarterOptionsValidatorTests
         ["keepalive equal to connection timeout"] = o => { o.Keepalive = o.ConnectionTimeout; },
         ["max poll duration shorter than connection timeout"] = o => { o.MaxPollDuration = TimeSpan.FromMilliseconds(1); },
         ["oldest first"] = o => { o.Selection = SelectionOrder.OldestFirst; },
+        ["no guard window"] = o => { o.PollGuardWindow = TimeSpan.Zero; },
+        ["guard window just under the connection timeout"] = o => { o.PollGuardWindow = o.ConnectionTimeout - TimeSpan.FromTicks(1); },
+        ["no re-poll wait"] = o => { o.RepollWait = TimeSpan.Zero; },
+        ["confirmation on, one-minute timeout"] = o => { o.Confirmation.Enabled = true; o.Confirmation.Timeout = TimeSpan.FromMinutes(1); },
         ["disabled"] = o => { o.Enabled = false; },
         ["body size of exactly 1 KiB"] = o => { o.MaxDispatchBodySize = 1024; },
         ["body size of int.MaxValue"] = o => { o.MaxDispatchBodySize = int.MaxValue; },
@@ -163,6 +174,19 @@ public class FirestarterOptionsValidatorTests
         var result = Validate(o => o.MaxJsonDepth = 300);
 
         Assert.Equal("Firestarter:MaxJsonDepth must be between 8 and 256 (was 300).", Assert.Single(result.Failures!));
+    }
+
+    [Fact]
+    public void The_guard_window_is_half_the_connection_timeout_up_to_a_second_and_the_re_poll_wait_twice_it()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(1), new FirestarterOptions().EffectivePollGuardWindow);
+        Assert.Equal(TimeSpan.FromSeconds(2), new FirestarterOptions().EffectiveRepollWait);
+        var compressed = new FirestarterOptions { ConnectionTimeout = TimeSpan.FromMilliseconds(200) };
+        Assert.Equal(TimeSpan.FromMilliseconds(100), compressed.EffectivePollGuardWindow);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), compressed.EffectiveRepollWait);
+        var set = new FirestarterOptions { PollGuardWindow = TimeSpan.FromMilliseconds(300), RepollWait = TimeSpan.Zero };
+        Assert.Equal(TimeSpan.FromMilliseconds(300), set.EffectivePollGuardWindow);
+        Assert.Equal(TimeSpan.Zero, set.EffectiveRepollWait);
     }
 
     [Fact]

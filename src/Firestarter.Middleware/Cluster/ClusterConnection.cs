@@ -86,6 +86,9 @@ internal sealed partial class ClusterConnection : IAsyncDisposable
     /// <summary>Raised when the connection comes back after a loss: Redis may have restarted empty.</summary>
     public event Action? Restored;
 
+    /// <summary>Raised each time Redis becomes reachable: the first connection and every one after a loss.</summary>
+    public event Action? Up;
+
     /// <summary>Whether <paramref name="presented"/> is this cluster's proof, compared in constant time.</summary>
     public bool IsValidProof(string? presented) =>
         presented is not null && Volatile.Read(ref _proof) is { } proof && proof.Keys.Contains(presented);
@@ -129,6 +132,7 @@ internal sealed partial class ClusterConnection : IAsyncDisposable
         if (connected == 1)
         {
             Log.Connected(_logger, _redisDisplay, InstanceId);
+            Up?.Invoke();
             if (before == 0)
             {
                 Restored?.Invoke();

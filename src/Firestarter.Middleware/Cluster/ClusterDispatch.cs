@@ -38,6 +38,12 @@ internal sealed partial class ClusterDispatch : IDisposable
     /// <summary>The cluster's proof that a handed-on dispatch comes from one of its instances.</summary>
     public const string ProofHeader = "x-firestarter-cluster-proof";
 
+    /// <summary>
+    /// On a handed-on dispatch's <c>false</c>: the run was handed to a controller that did not start it in time
+    /// (confirmation), so it may sit with that controller and must not be offered to another instance.
+    /// </summary>
+    public const string HandedOutHeader = "x-firestarter-handed-out";
+
     /// <summary>On a dispatch's answer: the id of the other instance whose controller took the run.</summary>
     public const string ServedByHeader = "x-firestarter-served-by";
 
@@ -95,8 +101,22 @@ internal sealed partial class ClusterDispatch : IDisposable
             $"Header '{ProofHeader}' is missing or is not this cluster's proof (Firestarter:Cluster:Secret, or the secret shared through Redis).");
     }
 
-    /// <summary>Counts a handed-on dispatch this instance answered after matching it locally.</summary>
-    public void HopAnswered(HttpContext context, bool warm)
+    /// <summary>
+    /// Answers a handed-on dispatch plainly, after matching it locally: <c>true</c> only when a controller took (and,
+    /// with confirmation, started) the run; a <c>false</c> for a run handed out here but never confirmed says so.
+    /// </summary>
+    public async Task AnswerHopAsync(HttpContext context, bool warm, bool handedOut)
+    {
+        HopAnswered(context, warm);
+        if (!warm && handedOut)
+        {
+            context.Response.Headers[HandedOutHeader] = "true";
+        }
+
+        await ProtocolResponses.WriteJsonAsync(context.Response, warm ? ProtocolResponses.WarmStarted : ProtocolResponses.NotWarmStarted);
+    }
+
+    private void HopAnswered(HttpContext context, bool warm)
     {
         _metrics.HopReceived(warm ? HopOutcome.Warm : HopOutcome.Miss);
         var sender = context.Request.Headers[HopHeader].ToString();
@@ -213,7 +233,8 @@ internal sealed partial class ClusterDispatch : IDisposable
         request.Headers.TryAddWithoutValidation(HopHeader, _connection.InstanceId);
         request.Headers.TryAddWithoutValidation(ProofHeader, proof);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        timeout.CancelAfter(Options.HandOnTimeout);
+        // The other instance may hold the dispatch for a re-poll and for the run's start before it answers.
+        timeout.CancelAfter(Options.HandOnTimeout + Options.AnswerHold);
         try
         {
             using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
@@ -224,6 +245,8 @@ internal sealed partial class ClusterDispatch : IDisposable
                 return ReadDidWarmStart(answer) switch
                 {
                     true => AttemptResult.Warm,
+                    // Handed to a controller there that never confirmed: as unknown as a lost answer.
+                    false when response.Headers.Contains(HandedOutHeader) => AttemptResult.Unknown,
                     false => AttemptResult.Miss,
                     null => AttemptResult.Unknown,
                 };

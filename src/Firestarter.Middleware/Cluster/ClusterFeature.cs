@@ -63,6 +63,7 @@ internal static class ClusterServiceCollectionExtensions
                 sp.GetRequiredService<ILogger<DirectoryPublisher>>());
         });
         services.AddHostedService<ClusterService>();
+        services.AddHostedService<ConfirmationRelay>();
         return services;
     }
 }

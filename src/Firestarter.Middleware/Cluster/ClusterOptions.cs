@@ -51,10 +51,15 @@ public sealed class ClusterOptions
     public TimeSpan LookupTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>
-    /// The longest a dispatch waits for another instance's answer. After that the run's fate is unknown and the
+    /// The longest a dispatch waits for another instance's answer, on top of the time that instance may hold it
+    /// by design (its wait for a controller's re-poll, <c>Firestarter:RepollWait</c>, and, with confirmation on, for
+    /// the run's start, <c>Firestarter:Confirmation:Timeout</c>). After that the run's fate is unknown and the
     /// dispatch takes the fallback, counted as <c>unknown</c>. Default: 2 seconds.
     /// </summary>
     public TimeSpan HandOnTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long another instance may hold a handed-on dispatch by design; derived from the root options.</summary>
+    internal TimeSpan AnswerHold { get; set; }
 
     /// <summary>How many other instances a dispatch that missed locally is offered to, at most. Default: 2.</summary>
     public int MaxHandOns { get; set; } = 2;

@@ -10,7 +10,9 @@ namespace Firestarter.Cluster;
 /// <item><c>{prefix}:key:{match key}</c>: a set of the ids of the instances with a waiting controller for that key;</item>
 /// <item><c>{prefix}:instance:{id}</c>: an instance's lease, a hash (<c>url</c>, <c>parked</c>) that expires unless renewed;</item>
 /// <item><c>{prefix}:instances</c>: the set of instance ids, for listing the cluster (ids whose lease is gone are dropped);</item>
-/// <item><c>{prefix}:secret</c>: the shared proof of a handed-on dispatch, unless one is configured.</item>
+/// <item><c>{prefix}:secret</c>: the shared proof of a handed-on dispatch, unless one is configured;</item>
+/// <item><c>{prefix}:confirmations</c>: the pub/sub channel on which an instance relays a run's start that it saw
+/// but no dispatch of its own waits for.</item>
 /// </list>
 /// </remarks>
 internal sealed class DirectoryKeys
@@ -24,7 +26,10 @@ internal sealed class DirectoryKeys
         _instancePrefix = prefix + ":instance:";
         Instances = prefix + ":instances";
         Secret = prefix + ":secret";
+        Confirmations = RedisChannel.Literal(prefix + ":confirmations");
     }
+
+    public RedisChannel Confirmations { get; }
 
     public RedisKey Instances { get; }
 

@@ -108,7 +108,7 @@ internal sealed class DispatchWindows
 
             warm[i] = Volatile.Read(ref slot.Outcomes[(int)DispatchOutcome.Warm]);
             cold[i] = Volatile.Read(ref slot.Outcomes[(int)DispatchOutcome.Cold]) + Volatile.Read(ref slot.Outcomes[(int)DispatchOutcome.Forwarded]) +
-                      Volatile.Read(ref slot.Outcomes[(int)DispatchOutcome.ForwardFailed]);
+                      Volatile.Read(ref slot.Outcomes[(int)DispatchOutcome.ForwardFailed]) + Volatile.Read(ref slot.Outcomes[(int)DispatchOutcome.Unconfirmed]);
         }
 
         return (warm, cold);
@@ -219,11 +219,20 @@ internal sealed class WindowSummary(long[] outcomes, double? p50, double? p99)
 
     public long Rejected => outcomes[(int)DispatchOutcome.Rejected];
 
+    /// <summary>Runs handed to a controller that did not start them in time (with confirmation on); answered as cold.</summary>
+    public long Unconfirmed => outcomes[(int)DispatchOutcome.Unconfirmed];
+
     /// <summary>Dispatches that carried a run: warm plus every cold-start outcome (rejected ones carried none).</summary>
-    public long Runs => Warm + Cold + Forwarded + ForwardFailed;
+    public long Runs => Warm + Cold + Forwarded + ForwardFailed + Unconfirmed;
 
     /// <summary>The share of runs that were warm-started; null with no runs.</summary>
     public double? HitRate => Runs == 0 ? null : (double)Warm / Runs;
+
+    /// <summary>
+    /// With confirmation on, the share of runs handed to a controller that it then started (warm, of warm and
+    /// unconfirmed); null with none handed out.
+    /// </summary>
+    public double? ConfirmationRate => Warm + Unconfirmed == 0 ? null : (double)Warm / (Warm + Unconfirmed);
 
     public double? P50 => p50;
 

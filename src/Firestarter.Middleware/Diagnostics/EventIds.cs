@@ -66,4 +66,16 @@ internal static class EventIds
     public const int ClusterNoInstanceUrl = 814;
     public const int ClusterInstanceJoined = 815;
     public const int ClusterInstanceLeft = 816;
+    // 9xx: confirmation of warm starts and the poll guard window
+    public const int ConfirmationNoted = 900;
+    public const int ConfirmationControllerMismatch = 901;
+    public const int DispatchUnconfirmed = 902;
+    public const int DispatchConfirmed = 903;
+    public const int DispatchAwaitedRepoll = 904;
+    public const int ConfirmationAlreadyPending = 905;
+    public const int DispatchNotConfirmable = 906;
+    public const int ConfirmationRelayFailed = 907;
+    public const int ConfirmationRelayed = 908;
+    public const int ConfirmationRelayPublishFailed = 909;
+    public const int ConfirmationRelaySubscribeFailed = 910;
 }

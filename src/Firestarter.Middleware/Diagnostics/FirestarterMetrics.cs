@@ -7,8 +7,8 @@ namespace Firestarter.Diagnostics;
 /// The broker's instruments, on the <c>Firestarter</c> meter created through <see cref="IMeterFactory"/>.
 /// </summary>
 /// <remarks>
-/// The three outcome counters are interlocked counts (<see cref="OutcomeCounts"/>) that a collector reads when it asks;
-/// the two histograms are recorded on the hot path (with no listener attached each call is a single flag test). The
+/// The outcome counters are interlocked counts (<see cref="OutcomeCounts"/>) that a collector reads when it asks;
+/// the histograms are recorded as things happen (with no listener attached each call is a single flag test). The
 /// parked-controller gauges are observed from the pool only when a collector asks, so parking costs nothing.
 /// </remarks>
 internal sealed class FirestarterMetrics
@@ -29,6 +29,11 @@ internal sealed class FirestarterMetrics
     private readonly OutcomeCounts _handoffs = new(OutcomeTags.Handoff);
     private readonly Histogram<double> _dispatchDuration;
     private readonly Histogram<double> _waitTime;
+    private readonly OutcomeCounts _repollWaits = new(OutcomeTags.Repoll);
+    private readonly Histogram<double> _repollWaitTime;
+    private readonly OutcomeCounts _confirmations = new(OutcomeTags.Confirmation);
+    private readonly Histogram<double> _confirmationLatency;
+    private long _guardSkipped;
     private readonly DispatchWindows _windows;
 
     /// <param name="meterFactory">Creates the meter.</param>
@@ -54,6 +59,25 @@ internal sealed class FirestarterMetrics
             "firestarter.poll.wait_time", "s", "How long a controller waited parked before it was handed a run.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.01, 0.1, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300] });
 
+        meter.CreateObservableCounter(
+            "firestarter.polls.guard_skipped", () => Volatile.Read(ref _guardSkipped), "{poll}",
+            "Parked polls a dispatch passed over because they were in their guard window (their client gives up too soon to take a run).");
+        meter.CreateObservableCounter(
+            "firestarter.dispatches.repoll_waits", _repollWaits.Observe, "{dispatch}",
+            "Dispatches whose only matching polls were in their guard window and that waited for the key's next poll, by outcome: " +
+            "served (a fresh poll took the run); timed_out (the run took the cold-start path).");
+        _repollWaitTime = meter.CreateHistogram(
+            "firestarter.dispatch.repoll_wait_time", "s", "How long a dispatch waited for a re-poll, by outcome.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
+        meter.CreateObservableCounter(
+            "firestarter.confirmations", _confirmations.Observe, "{confirmation}",
+            "attempts/start calls seen on the confirm route, by outcome: released (a waiting dispatch answers true); already_answered; " +
+            "controller_mismatch (names another controller than the run was written to: refused); unknown (no dispatch here waits for it).");
+        _confirmationLatency = meter.CreateHistogram(
+            "firestarter.confirmation.latency", "s",
+            "From a run's delivery to its controller's attempts/start, for dispatches confirmed in time: what confirmation adds to a warm start.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+
         meter.CreateObservableUpDownCounter(
             "firestarter.controllers.parked", () => (long)pool.ParkedCount, "{controller}", "Controllers waiting for a run right now.");
         meter.CreateObservableUpDownCounter(
@@ -74,6 +98,18 @@ internal sealed class FirestarterMetrics
     }
 
     public void Handoff(HandoffOutcome outcome) => _handoffs.Add((int)outcome);
+
+    public void GuardSkipped(int polls) => Interlocked.Add(ref _guardSkipped, polls);
+
+    public void RepollWaited(RepollOutcome outcome, TimeSpan waited)
+    {
+        _repollWaits.Add((int)outcome);
+        _repollWaitTime.Record(waited.TotalSeconds, new KeyValuePair<string, object?>("outcome", OutcomeTags.Of(outcome)));
+    }
+
+    public void ConfirmationSeen(ConfirmationOutcome outcome) => _confirmations.Add((int)outcome);
+
+    public void Confirmed(TimeSpan latency) => _confirmationLatency.Record(latency.TotalSeconds);
 
     public void ControllerWaited(TimeSpan wait) => _waitTime.Record(wait.TotalSeconds);
 

@@ -48,7 +48,8 @@ internal sealed partial class WarmPoolLifetime : IHostedService, IDisposable
     public Task StartAsync(CancellationToken cancellationToken)
     {
         Log.Started(_logger, _options.Enabled, _options.ConnectionTimeout, _options.Keepalive,
-            _options.EffectiveMaxPollDuration, _options.Selection, _options.ColdStart.Mode, _options.MaxDispatchBodySize);
+            _options.EffectiveMaxPollDuration, _options.Selection, _options.ColdStart.Mode, _options.MaxDispatchBodySize,
+            _options.EffectivePollGuardWindow, _options.EffectiveRepollWait, _options.Confirmation.Enabled, _options.Confirmation.Timeout);
         _stopping = _lifetime.ApplicationStopping.Register(Drain);
         var interval = _options.EffectiveMaxPollDuration < SweepInterval ? _options.EffectiveMaxPollDuration : SweepInterval;
         _sweeper = _time.CreateTimer(static state => ((WarmPoolLifetime)state!).Sweep(), this, interval, interval);
@@ -95,9 +96,11 @@ internal sealed partial class WarmPoolLifetime : IHostedService, IDisposable
     {
         [LoggerMessage(EventId = EventIds.Started, Level = LogLevel.Information,
             Message = "Firestarter ready: warm starts {Enabled}, connection timeout {ConnectionTimeout}, keepalive {Keepalive}, " +
-                      "max poll duration {MaxPollDuration}, selection {Selection}, cold-start mode {ColdStartMode}, max dispatch body {MaxDispatchBodySize} bytes.")]
+                      "max poll duration {MaxPollDuration}, selection {Selection}, cold-start mode {ColdStartMode}, max dispatch body {MaxDispatchBodySize} bytes, " +
+                      "poll guard window {PollGuardWindow}, re-poll wait {RepollWait}, confirmation {ConfirmationEnabled} (timeout {ConfirmationTimeout}).")]
         public static partial void Started(ILogger logger, bool enabled, TimeSpan connectionTimeout, TimeSpan keepalive,
-            TimeSpan maxPollDuration, SelectionOrder selection, ColdStartMode coldStartMode, long maxDispatchBodySize);
+            TimeSpan maxPollDuration, SelectionOrder selection, ColdStartMode coldStartMode, long maxDispatchBodySize,
+            TimeSpan pollGuardWindow, TimeSpan repollWait, bool confirmationEnabled, TimeSpan confirmationTimeout);
 
         [LoggerMessage(EventId = EventIds.DrainStarted, Level = LogLevel.Information,
             Message = "Draining: no more controllers are parked, {Released} parked controllers were released to re-poll elsewhere, dispatches now take the cold-start path.")]

@@ -29,6 +29,12 @@ internal sealed class PollBucket
 
     public ParkedPoll? Newest { get; private set; }
 
+    /// <summary>Dispatches waiting for the next park under this key (rare: null until one waits). Guarded by <see cref="Gate"/>.</summary>
+    public List<RepollWaiter>? Waiters { get; set; }
+
+    /// <summary>No linked poll and no waiting dispatch: the bucket may be retired. Caller holds <see cref="Gate"/>.</summary>
+    public bool IsUnused => Count == 0 && Waiters is not { Count: > 0 };
+
     /// <summary>Links a poll as the newest. Caller holds <see cref="Gate"/>.</summary>
     public void Append(ParkedPoll poll)
     {

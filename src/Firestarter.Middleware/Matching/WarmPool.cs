@@ -12,7 +12,7 @@ namespace Firestarter.Matching;
 /// <item>a poll is linked in its bucket exactly while it is waiting (or, for an instant, while its abandoner
 /// has won the state transition but not yet taken the bucket's lock);</item>
 /// <item>whoever moves a poll out of waiting completes it: the pool for abandon, expiry and drain,
-/// the caller of <see cref="TryClaim"/> for a claim;</item>
+/// the caller of <see cref="TryClaim(in MatchKey)"/> for a claim, or the waiting dispatch a park serves;</item>
 /// <item>once <see cref="BeginDrain"/> has run, nothing parks again.</item>
 /// </list>
 /// </remarks>
@@ -67,6 +67,13 @@ internal sealed class WarmPool
                     return false;
                 }
 
+                // A dispatch waiting for this key's next park takes the poll at once (a null test when none waits).
+                if (bucket.Waiters is { Count: > 0 } && TryServeWaiter(bucket, poll))
+                {
+                    RetireIfEmpty(bucket);
+                    return true;
+                }
+
                 bucket.Append(poll);
                 // Counted under the lock, so a claim that unlinks this poll at once never sees the count below zero.
                 Interlocked.Increment(ref _parked);
@@ -84,8 +91,16 @@ internal sealed class WarmPool
     /// Claims one waiting poll for <paramref name="key"/>, newest or oldest first as configured, and unlinks it.
     /// The caller now owns the poll and must <see cref="ParkedPoll.Complete"/> it.
     /// </summary>
-    public ParkedPoll? TryClaim(in MatchKey key)
+    public ParkedPoll? TryClaim(in MatchKey key) => TryClaim(key, long.MinValue, out _);
+
+    /// <summary>
+    /// Claims one waiting poll for <paramref name="key"/> as <see cref="TryClaim(in MatchKey)"/> does, passing over
+    /// polls parked at or before <paramref name="guardFrom"/> (a timestamp): their clients give up too soon to be
+    /// handed a run. Those stay parked; <paramref name="guarded"/> says how many were passed over.
+    /// </summary>
+    public ParkedPoll? TryClaim(in MatchKey key, long guardFrom, out int guarded)
     {
+        guarded = 0;
         while (_buckets.TryGetValue(key, out var bucket))
         {
             lock (bucket.Gate)
@@ -97,18 +112,98 @@ internal sealed class WarmPool
                     continue;
                 }
 
-                return ClaimFrom(bucket);
+                return ClaimFrom(bucket, guardFrom, out guarded);
             }
         }
 
         return null;
     }
 
-    // Caller holds bucket.Gate and the bucket is live.
-    private ParkedPoll? ClaimFrom(PollBucket bucket)
+    /// <summary>
+    /// For a dispatch whose key had only guarded polls: claims a poll that has parked since (as
+    /// <see cref="TryClaim(in MatchKey, long, out int)"/>), or else registers <paramref name="waiter"/> to be handed
+    /// the key's next park. Returns the poll claimed now, or null with the waiter registered; null with
+    /// <paramref name="registered"/> false when the pool drains.
+    /// </summary>
+    public ParkedPoll? ClaimOrAwaitNextPark(RepollWaiter waiter, long guardFrom, out bool registered)
     {
-        while ((_newestFirst ? bucket.Newest : bucket.Oldest) is { } poll)
+        registered = false;
+        while (true)
         {
+            if (Volatile.Read(ref _draining))
+            {
+                return null;
+            }
+
+            var bucket = _buckets.GetOrAdd(waiter.Key, static key => new PollBucket(key));
+            lock (bucket.Gate)
+            {
+                if (bucket.IsRetired)
+                {
+                    continue;
+                }
+
+                // Checked under the lock, as in TryPark: a drain either sees this waiter or is seen here.
+                if (Volatile.Read(ref _draining))
+                {
+                    RetireIfEmpty(bucket);
+                    return null;
+                }
+
+                if (ClaimFrom(bucket, guardFrom, out _) is { } poll)
+                {
+                    return poll;
+                }
+
+                (bucket.Waiters ??= []).Add(waiter);
+                registered = true;
+                return null;
+            }
+        }
+    }
+
+    /// <summary>Ends a registered wait unserved; false if a park served it first (the caller then owns that poll).</summary>
+    public bool TryCancelWait(RepollWaiter waiter)
+    {
+        if (!waiter.TryCancel())
+        {
+            return false;
+        }
+
+        if (_buckets.TryGetValue(waiter.Key, out var bucket))
+        {
+            lock (bucket.Gate)
+            {
+                // A park may have dropped it already, having found it given up.
+                bucket.Waiters?.Remove(waiter);
+                RetireIfEmpty(bucket);
+            }
+        }
+
+        return true;
+    }
+
+    // Caller holds bucket.Gate and the bucket is live.
+    private ParkedPoll? ClaimFrom(PollBucket bucket, long guardFrom, out int guarded)
+    {
+        guarded = 0;
+        var poll = _newestFirst ? bucket.Newest : bucket.Oldest;
+        while (poll is not null)
+        {
+            if (poll.ParkedAt <= guardFrom)
+            {
+                guarded++;
+                if (_newestFirst)
+                {
+                    // Polls link in park order, so every older one is in its guard window too.
+                    break;
+                }
+
+                poll = poll.Newer;
+                continue;
+            }
+
+            var next = _newestFirst ? poll.Older : poll.Newer;
             Unlink(bucket, poll);
             if (poll.TryClaim())
             {
@@ -117,10 +212,29 @@ internal sealed class WarmPool
             }
 
             // Lost to an abort or expiry that has not reached the lock yet; it completes the poll itself.
+            poll = next;
         }
 
         RetireIfEmpty(bucket);
         return null;
+    }
+
+    // Caller holds bucket.Gate; the poll is not linked and nobody else knows it yet.
+    private static bool TryServeWaiter(PollBucket bucket, ParkedPoll poll)
+    {
+        var waiters = bucket.Waiters!;
+        while (waiters.Count > 0)
+        {
+            var waiter = waiters[0];
+            waiters.RemoveAt(0);
+            // A waiter that gave up meanwhile leaves the poll waiting, to be parked.
+            if (waiter.TryServe(poll))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -184,6 +298,17 @@ internal sealed class WarmPool
                     }
                 }
 
+                // Draining: dispatches waiting for a re-poll take the cold-start path, since nothing parks any more.
+                if (bucket.Waiters is { Count: > 0 } waiters && Volatile.Read(ref _draining))
+                {
+                    foreach (var waiter in waiters)
+                    {
+                        waiter.TryCancel();
+                    }
+
+                    waiters.Clear();
+                }
+
                 RetireIfEmpty(bucket);
             }
         }
@@ -217,7 +342,7 @@ internal sealed class WarmPool
 
     private void RetireIfEmpty(PollBucket bucket)
     {
-        if (bucket.Count == 0 && !bucket.IsRetired)
+        if (bucket.IsUnused && !bucket.IsRetired)
         {
             bucket.IsRetired = true;
             _buckets.TryRemove(new KeyValuePair<MatchKey, PollBucket>(bucket.Key, bucket));

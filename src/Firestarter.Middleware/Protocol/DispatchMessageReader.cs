@@ -164,6 +164,10 @@ internal static class DispatchMessageReader
             {
                 problem = ReadObject(ref reader, ref fields, ref fields.SeenRun, "dequeuedMessage.run", ReadRun);
             }
+            else if (reader.ValueTextEquals("snapshot"u8))
+            {
+                ReadSnapshot(ref reader, ref fields);
+            }
             else
             {
                 reader.Read();
@@ -237,6 +241,30 @@ internal static class DispatchMessageReader
         }
 
         return SkipValue(ref reader);
+    }
+
+    // Not a match field, so never a reason to refuse a dispatch: a snapshot that is not an object is skipped, and of
+    // repeated ones the last counts, as for the controller (JavaScript) that will name it in attempts/start.
+    private static void ReadSnapshot(ref Utf8JsonReader reader, ref MessageFields fields)
+    {
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("friendlyId"u8))
+            {
+                ReadRunId(ref reader, ref fields.SnapshotFriendlyId);
+            }
+            else
+            {
+                SkipValue(ref reader);
+            }
+        }
     }
 
     private static string? ReadMachine(ref Utf8JsonReader reader, ref MessageFields fields)
@@ -325,7 +353,7 @@ internal static class DispatchMessageReader
         return null;
     }
 
-    // The run id is only for logs: remember where its raw text is, decode nothing now.
+    // Ids are for logs and confirmation only: remember where the raw text is, decode nothing now.
     private static string? ReadRunId(ref Utf8JsonReader reader, ref Range field)
     {
         reader.Read();
@@ -351,6 +379,7 @@ internal static class DispatchMessageReader
         public double? Memory;
         public Range RunFriendlyId;
         public Range RunInternalId;
+        public Range SnapshotFriendlyId;
         public Range Message;
         public bool SeenDeployment;
         public bool SeenWorker;
@@ -373,7 +402,8 @@ internal static class DispatchMessageReader
 
             // An empty friendlyId says nothing; fall back to the internal id for the logs.
             var runId = RunFriendlyId.End.Value > RunFriendlyId.Start.Value ? RunFriendlyId : RunInternalId;
-            message = new DispatchMessage(new MatchKey(Deployment!, Version!, Cpu!.Value, Memory!.Value), Message, runId);
+            message = new DispatchMessage(
+                new MatchKey(Deployment!, Version!, Cpu!.Value, Memory!.Value), Message, runId, RunFriendlyId, SnapshotFriendlyId);
             return null;
         }
     }

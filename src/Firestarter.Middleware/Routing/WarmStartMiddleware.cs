@@ -1,3 +1,4 @@
+using Firestarter.Confirmation;
 using Firestarter.Dispatching;
 using Firestarter.Polling;
 using Microsoft.AspNetCore.Http;
@@ -10,7 +11,7 @@ namespace Firestarter.Routing;
 /// </summary>
 /// <remarks>
 /// Which routes are warm-start routes is configuration, not code: a route whose metadata says
-/// <c>"Firestarter": "Connect" | "Poll" | "Dispatch"</c> is handled here, so paths, hosts and methods can be moved in
+/// <c>"Firestarter": "Connect" | "Poll" | "Dispatch"</c> is handled here (and one marked <c>"Confirm"</c> is noted, then forwarded), so paths, hosts and methods can be moved in
 /// appsettings.json. A dispatch on the cold-start path in Forward mode continues down YARP's pipeline.
 /// <para>
 /// Polls and dispatches are left out of ASP.NET Core's <c>http.server.request.duration</c>: a poll's duration is how
@@ -22,7 +23,8 @@ internal sealed class WarmStartMiddleware(
     RequestDelegate next,
     ConnectHandler connect,
     PollHandler poll,
-    DispatchHandler dispatch)
+    DispatchHandler dispatch,
+    ConfirmationHandler confirm)
 {
     public Task InvokeAsync(HttpContext context)
     {
@@ -32,6 +34,7 @@ internal sealed class WarmStartMiddleware(
             WarmStartRoute.Poll => poll.HandleAsync(WithoutRequestDuration(context)),
             WarmStartRoute.Dispatch => dispatch.HandleAsync(WithoutRequestDuration(context), next),
             WarmStartRoute.Connect => connect.HandleAsync(context),
+            WarmStartRoute.Confirm => confirm.HandleAsync(context, next),
             _ => next(context),
         };
     }

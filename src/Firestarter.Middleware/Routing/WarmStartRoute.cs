@@ -16,6 +16,12 @@ internal enum WarmStartRoute
 
     /// <summary><c>POST /warm-start</c>: the supervisor's dispatch.</summary>
     Dispatch,
+
+    /// <summary>
+    /// A controller's <c>POST …/runs/{runFriendlyId}/snapshots/{snapshotFriendlyId}/attempts/start</c>: noted as the
+    /// confirmation of a warm start, then forwarded to the workload API like any other request.
+    /// </summary>
+    Confirm,
 }
 
 /// <summary>Reads a route's warm-start role from its metadata.</summary>
@@ -40,6 +46,7 @@ internal static class WarmStartRouteMetadata
         _ when string.Equals(value, nameof(WarmStartRoute.Poll), StringComparison.OrdinalIgnoreCase) => WarmStartRoute.Poll,
         _ when string.Equals(value, nameof(WarmStartRoute.Dispatch), StringComparison.OrdinalIgnoreCase) => WarmStartRoute.Dispatch,
         _ when string.Equals(value, nameof(WarmStartRoute.Connect), StringComparison.OrdinalIgnoreCase) => WarmStartRoute.Connect,
+        _ when string.Equals(value, nameof(WarmStartRoute.Confirm), StringComparison.OrdinalIgnoreCase) => WarmStartRoute.Confirm,
         _ => WarmStartRoute.None,
     };
 }

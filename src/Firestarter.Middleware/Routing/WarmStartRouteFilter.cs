@@ -29,7 +29,14 @@ internal sealed class WarmStartRouteFilter : IProxyConfigFilter
         if (kind == WarmStartRoute.None)
         {
             throw new InvalidOperationException(
-                $"Route '{route.RouteId}': ReverseProxy:Routes:{route.RouteId}:Metadata:{WarmStartRouteMetadata.Key} is '{value}'; expected Connect, Poll or Dispatch.");
+                $"Route '{route.RouteId}': ReverseProxy:Routes:{route.RouteId}:Metadata:{WarmStartRouteMetadata.Key} is '{value}'; expected Connect, Poll, Dispatch or Confirm.");
+        }
+
+        if (kind == WarmStartRoute.Confirm && !NamesAttempt(route.Match.Path))
+        {
+            throw new InvalidOperationException(
+                $"Route '{route.RouteId}': a Confirm route's ReverseProxy:Routes:{route.RouteId}:Match:Path must capture " +
+                $"{{{Confirmation.ConfirmationHandler.RunParameter}}} and {{{Confirmation.ConfirmationHandler.SnapshotParameter}}}.");
         }
 
         if (kind == WarmStartRoute.Poll && route.Timeout is null && string.IsNullOrEmpty(route.TimeoutPolicy))
@@ -39,4 +46,9 @@ internal sealed class WarmStartRouteFilter : IProxyConfigFilter
 
         return new(route);
     }
+
+    private static bool NamesAttempt(string? path) =>
+        path is not null
+        && path.Contains($"{{{Confirmation.ConfirmationHandler.RunParameter}}}", StringComparison.Ordinal)
+        && path.Contains($"{{{Confirmation.ConfirmationHandler.SnapshotParameter}}}", StringComparison.Ordinal);
 }

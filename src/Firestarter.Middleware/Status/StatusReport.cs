@@ -111,7 +111,7 @@ internal sealed class StatusReport
         json.WriteEndObject();
     }
 
-    private static void WriteWindow(Utf8JsonWriter json, string name, WindowSummary window)
+    private void WriteWindow(Utf8JsonWriter json, string name, WindowSummary window)
     {
         json.WriteStartObject(name);
         json.WriteNumber("warm", window.Warm);
@@ -119,8 +119,11 @@ internal sealed class StatusReport
         json.WriteNumber("forwarded", window.Forwarded);
         json.WriteNumber("forwardFailed", window.ForwardFailed);
         json.WriteNumber("rejected", window.Rejected);
+        json.WriteNumber("unconfirmed", window.Unconfirmed);
         json.WriteNumber("runs", window.Runs);
         WriteNullable(json, "hitRate", window.HitRate);
+        // Null while confirmation is off: then every warm start counts as started without asking.
+        WriteNullable(json, "confirmationRate", _options.Confirmation.Enabled ? window.ConfirmationRate : null);
         WriteNullable(json, "p50Ms", window.P50 * 1000);
         WriteNullable(json, "p99Ms", window.P99 * 1000);
         json.WriteEndObject();
@@ -138,6 +141,12 @@ internal sealed class StatusReport
         json.WriteNumber("maxDispatchBodySize", o.MaxDispatchBodySize);
         json.WriteNumber("maxJsonDepth", o.MaxJsonDepth);
         json.WriteBoolean("confirmDelivery", o.ConfirmDelivery);
+        json.WriteString("pollGuardWindow", Invariant(o.EffectivePollGuardWindow));
+        json.WriteString("repollWait", Invariant(o.EffectiveRepollWait));
+        json.WriteStartObject("confirmation");
+        json.WriteBoolean("enabled", o.Confirmation.Enabled);
+        json.WriteString("timeout", Invariant(o.Confirmation.Timeout));
+        json.WriteEndObject();
         json.WriteStartObject("coldStart");
         json.WriteString("mode", o.ColdStart.Mode.ToString());
         json.WriteString("timeout", Invariant(o.ColdStart.Timeout));

@@ -35,6 +35,28 @@ public class DispatchWindowsTests
     }
 
     [Fact]
+    public void Unconfirmed_runs_count_as_cold_runs_and_set_the_confirmation_rate()
+    {
+        var time = new FakeTimeProvider();
+        var windows = new DispatchWindows(time);
+        Assert.Null(windows.Summarize(6).ConfirmationRate);
+        for (var i = 0; i < 3; i++)
+        {
+            windows.Record(DispatchOutcome.Warm, Fast, time.GetTimestamp());
+        }
+
+        windows.Record(DispatchOutcome.Unconfirmed, Fast, time.GetTimestamp());
+        windows.Record(DispatchOutcome.Cold, Fast, time.GetTimestamp());
+
+        var minute = windows.Summarize(6);
+        Assert.Equal(1, minute.Unconfirmed);
+        Assert.Equal(5, minute.Runs);
+        Assert.Equal(0.6, minute.HitRate);
+        Assert.Equal(0.75, minute.ConfirmationRate);
+        Assert.Equal(2, windows.Series().Cold[^1]);
+    }
+
+    [Fact]
     public void Buckets_older_than_the_window_are_dropped_and_reused_buckets_start_empty()
     {
         var time = new FakeTimeProvider();

@@ -32,6 +32,11 @@ public class FirestarterMetricsTests
                 ["firestarter.controllers.parked"] = "{controller}",
                 ["firestarter.controllers.parked_by_deployment"] = "{controller}",
                 ["firestarter.draining"] = "{state}",
+                ["firestarter.polls.guard_skipped"] = "{poll}",
+                ["firestarter.dispatches.repoll_waits"] = "{dispatch}",
+                ["firestarter.dispatch.repoll_wait_time"] = "s",
+                ["firestarter.confirmations"] = "{confirmation}",
+                ["firestarter.confirmation.latency"] = "s",
             },
             units);
         Assert.All(recorder.Published, i => Assert.Equal("Firestarter", i.Meter.Name));
@@ -140,8 +145,10 @@ public class FirestarterMetricsTests
     public void The_outcome_tag_values_are_the_documented_names()
     {
         Assert.Equal(
-            ["matched", "aborted", "expired", "rejected", "drained", "warm", "cold", "rejected", "forwarded", "forward_failed", "delivered", "delivered_as_client_left", "gone_before_write", "refused"],
-            [.. OutcomeTags.Poll, .. OutcomeTags.Dispatch, .. OutcomeTags.Handoff]);
+            ["matched", "aborted", "expired", "rejected", "drained", "warm", "cold", "rejected", "forwarded", "forward_failed", "unconfirmed",
+             "delivered", "delivered_as_client_left", "gone_before_write", "refused", "served", "timed_out",
+             "released", "already_answered", "controller_mismatch", "unknown"],
+            [.. OutcomeTags.Poll, .. OutcomeTags.Dispatch, .. OutcomeTags.Handoff, .. OutcomeTags.Repoll, .. OutcomeTags.Confirmation]);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using System.Text;
 using System.Text.Json;
 using Firestarter.ColdStart;
+using Firestarter.Confirmation;
 using Firestarter.Dispatching;
 using Firestarter.Matching;
 using Firestarter.Tests.TestSupport;
@@ -10,7 +11,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Firestarter.Tests.Dispatching;
 
-public class DispatchHandlerTests
+public partial class DispatchHandlerTests
 {
     private static readonly MatchKey Key = new(DispatchBodies.Deployment, DispatchBodies.Version, DispatchBodies.Cpu, DispatchBodies.Memory);
     private static readonly byte[] Message = Encoding.UTF8.GetBytes(DispatchBodies.Message);
@@ -25,7 +26,11 @@ public class DispatchHandlerTests
             Recorder = new MetricsRecorder(Pool);
             var coldStartOptions = Microsoft.Extensions.Options.Options.Create(wrapped.Value.ColdStart);
             var coldStart = new ColdStartHandler(coldStartOptions, new ColdStartForwarder(coldStartOptions, Time, NullLogger<ColdStartForwarder>.Instance));
-            Handler = new DispatchHandler(Pool, coldStart, new Firestarter.Security.DispatchAuthorization(Microsoft.Extensions.Options.Options.Create(wrapped.Value.Security), NullLogger<Firestarter.Security.DispatchAuthorization>.Instance), Recorder.Metrics, Time, wrapped, NullLogger<DispatchHandler>.Instance,
+            Confirmations = new ConfirmationRegistry(Time);
+            Handler = new DispatchHandler(
+                Pool, coldStart,
+                new Firestarter.Security.DispatchAuthorization(Microsoft.Extensions.Options.Options.Create(wrapped.Value.Security), NullLogger<Firestarter.Security.DispatchAuthorization>.Instance),
+                Recorder.Metrics, Confirmations, Time, wrapped, NullLogger<DispatchHandler>.Instance,
                 new Firestarter.Cluster.ClusterFeature(Microsoft.Extensions.Options.Options.Create(wrapped.Value.Cluster), new ServiceCollection().BuildServiceProvider()));
         }
 
@@ -34,6 +39,8 @@ public class DispatchHandlerTests
         public FakeTimeProvider Time { get; } = new();
 
         public MetricsRecorder Recorder { get; }
+
+        public ConfirmationRegistry Confirmations { get; }
 
         public DispatchHandler Handler { get; }
 

@@ -302,6 +302,54 @@ public class DispatchMessageReaderTests
         Assert.Equal("run_\\u00e9\\\"x", message.RunIdText(body));
     }
 
+    [Fact]
+    public void The_run_and_snapshot_friendly_ids_that_attempts_start_names_are_found()
+    {
+        var body = DispatchBodies.Utf8(DispatchBodies.Valid);
+
+        var message = Read(body);
+
+        Assert.True(message.HasAttemptIds);
+        Assert.Equal("run_1234", DispatchMessage.Text(body, message.RunFriendlyId));
+        Assert.Equal("snapshot_1", DispatchMessage.Text(body, message.SnapshotFriendlyId));
+    }
+
+    [Theory]
+    [InlineData(""","snapshot":null""")]
+    [InlineData(""","snapshot":"snapshot_1" """)]
+    [InlineData(""","snapshot":{"id":"snap_1"}""")]
+    [InlineData("")]
+    public void A_missing_or_odd_snapshot_is_no_reason_to_refuse_but_leaves_no_attempt_ids(string snapshot)
+    {
+        var body = DispatchBodies.Utf8(DispatchBodies.Wrap(
+            $$$"""{"deployment":{"friendlyId":"deployment_abc"},"backgroundWorker":{"version":"20240101.1"},"run":{"friendlyId":"run_1","machine":{"cpu":0.5,"memory":1}}{{{snapshot}}}}"""));
+
+        Assert.False(Read(body).HasAttemptIds);
+    }
+
+    [Fact]
+    public void Of_repeated_snapshots_the_last_counts_as_for_the_controller()
+    {
+        var body = DispatchBodies.Utf8(DispatchBodies.Wrap(
+            """{"snapshot":{"friendlyId":"snapshot_first"},"deployment":{"friendlyId":"deployment_abc"},"backgroundWorker":{"version":"20240101.1"},"run":{"friendlyId":"run_1","machine":{"cpu":0.5,"memory":1}},"snapshot":{"friendlyId":"snapshot_last"}}"""));
+
+        var message = Read(body);
+
+        Assert.Equal("snapshot_last", DispatchMessage.Text(body, message.SnapshotFriendlyId));
+    }
+
+    [Fact]
+    public void Escaped_ids_are_unescaped_for_confirmation_and_a_lone_surrogate_does_not_throw()
+    {
+        var body = DispatchBodies.Utf8(DispatchBodies.Wrap(
+            """{"deployment":{"friendlyId":"deployment_abc"},"backgroundWorker":{"version":"20240101.1"},"run":{"friendlyId":"run_\u00e9\"x","machine":{"cpu":0.5,"memory":1}},"snapshot":{"friendlyId":"snap_\ud800"}}"""));
+
+        var message = Read(body);
+
+        Assert.Equal("run_é\"x", DispatchMessage.Text(body, message.RunFriendlyId));
+        Assert.Equal("snap_\\ud800", DispatchMessage.Text(body, message.SnapshotFriendlyId));
+    }
+
     public static TheoryData<string, string> MissingFields => new()
     {
         { DispatchBodies.Wrap("""{"deployment":{"id":"x"},"backgroundWorker":{"version":"v"},"run":{"machine":{"cpu":1,"memory":1}}}"""), FriendlyIdPath },

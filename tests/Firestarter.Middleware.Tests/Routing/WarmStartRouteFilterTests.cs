@@ -20,6 +20,21 @@ public class WarmStartRouteFilterTests
         await Filter.ConfigureRouteAsync(route, cluster: null, CancellationToken.None);
 
     [Fact]
+    public async Task A_confirm_route_must_capture_the_run_and_the_snapshot()
+    {
+        var missing = Route("Confirm", id: "confirm") with { Match = new RouteMatch { Path = "/api/v1/workload-actions/runs/{run}/attempts/start" } };
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => Configure(missing));
+        Assert.Contains("ReverseProxy:Routes:confirm:Match:Path", error.Message, StringComparison.Ordinal);
+        Assert.Contains("{runFriendlyId} and {snapshotFriendlyId}", error.Message, StringComparison.Ordinal);
+
+        var shipped = Route("Confirm", id: "confirm") with
+        {
+            Match = new RouteMatch { Path = "/api/v1/workload-actions/runs/{runFriendlyId}/snapshots/{snapshotFriendlyId}/attempts/start", Methods = ["POST"] },
+        };
+        Assert.Same(shipped, await Configure(shipped));
+    }
+
+    [Fact]
     public async Task A_route_without_metadata_is_returned_untouched()
     {
         var route = Route(null);
@@ -49,7 +64,7 @@ public class WarmStartRouteFilterTests
         Assert.Contains("'my-route'", error.Message, StringComparison.Ordinal);
         Assert.Contains("ReverseProxy:Routes:my-route:Metadata:Firestarter", error.Message, StringComparison.Ordinal);
         Assert.Contains($"'{role}'", error.Message, StringComparison.Ordinal);
-        Assert.Contains("Connect, Poll or Dispatch", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Connect, Poll, Dispatch or Confirm", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -111,7 +111,9 @@
     $("p50").textContent = millis(d["1m"].p50Ms);
     $("p99").textContent = millis(d["1m"].p99Ms);
     $("warm-15m").textContent = String(d["15m"].warm);
-    $("cold-15m").textContent = String(d["15m"].cold + d["15m"].forwarded + d["15m"].forwardFailed);
+    $("cold-15m").textContent = String(d["15m"].cold + d["15m"].forwarded + d["15m"].forwardFailed + d["15m"].unconfirmed);
+    $("confirmation-rate").textContent = status.configuration.confirmation.enabled ? percent(d["5m"].confirmationRate) : "off";
+    $("unconfirmed-15m").textContent = String(d["15m"].unconfirmed);
     $("rejected-15m").textContent = String(d["15m"].rejected);
     drawDeployments(status.parked.byDeployment);
     drawChart(status.series);
