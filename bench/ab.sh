@@ -20,17 +20,15 @@ export LOAD_CPUS=${LOAD_CPUS:-1}
 if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/"; then echo "port $port is already in use" >&2; exit 1; fi
 
 pid=
+# shellcheck source=start-pinned.sh
+. "$here/start-pinned.sh"
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; exit 130' INT TERM
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
 measure() { # name command
   local name=$1 cmd=$2
-  bash -c "exec taskset -c $server_cpus ${cmd//\$PORT/$port}" >"/tmp/ab-$name.log" 2>&1 &
-  pid=$!
-  local up=
-  for _ in $(seq 1 200); do curl -sf -o /dev/null "http://127.0.0.1:$port/connect" && { up=1; break; }; sleep 0.1; done
-  if [ -z "$up" ]; then echo "$name did not come up (see /tmp/ab-$name.log)" >&2; kill "$pid" 2>/dev/null; pid=; return 1; fi
+  start_pinned "$name" "$cmd" "/tmp/ab-$name.log" || return 1
   [ "${WARMUP:-8}" -gt 0 ] && SECS=${WARMUP:-8} "$shared/run-pair.sh" "http://127.0.0.1:$port" >/dev/null
   local line; line=$("$shared/run-pair.sh" "http://127.0.0.1:$port")
   local rss; rss=$(awk '/VmHWM/{print $2}' "/proc/$pid/status")

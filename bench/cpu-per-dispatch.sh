@@ -4,7 +4,9 @@
 # SERVER_CPUS under the compare load (shared/bench/run-pair.sh on LOAD_CPUS), after a warm-up run.
 # Usage, from the repository root after `dotnet publish src/ProxyHost -c Release -o out`:
 #   bench/cpu-per-dispatch.sh 'out/ProxyHost --urls http://127.0.0.1:$PORT'
-# Env: ROUNDS (2, alternating), SECS (10), WARMUP (6), SERVER_CPUS (0), LOAD_CPUS (1), PORT (17190),
+# With RATE=N the dispatchers are paced (bench/dispatch-at-rate.lua) to about N dispatches/s in all instead of
+# saturating the server: the CPU time a dispatch costs at a steady rate, which does not depend on saturation.
+# Env: RATE (unset: saturation), DISPATCHERS (50), ROUNDS (2, alternating), SECS (10), WARMUP (6), SERVER_CPUS (0), LOAD_CPUS (1), PORT (17190),
 #      SHARED_BENCH (../shared/bench), BUN_DIR (/tmp/firestarter-bench-bun; compare.sh installs Bun there).
 # Needs perf (linux-perf) for the system-call counts; without it only the CPU times are printed.
 set -euo pipefail
@@ -22,14 +24,33 @@ events=raw_syscalls:sys_enter
 for s in "${syscalls[@]}"; do events+=",syscalls:sys_enter_$s"; done
 have_perf=1; perf stat -e raw_syscalls:sys_enter -- true >/dev/null 2>&1 || have_perf=0
 
+# One load run, as shared/bench/run-pair.sh, with the dispatchers paced to RATE.
+pair_at_rate() { # url
+  local url=$1 t; t=$(mktemp -d)
+  local disp=${DISPATCHERS:-50}
+  local delay_ms; delay_ms=$(awk -v d="$disp" -v r="$RATE" 'BEGIN{printf "%d", d * 1000 / r}')
+  taskset -c "$LOAD_CPUS" wrk -t1 -c"${CONTROLLERS:-500}" -d$((SECS + 4))s --timeout 60s -s "$shared/poll.lua" "$url" >/dev/null 2>&1 &
+  local pw=$!
+  sleep 1.5
+  DISPATCH_LUA=$shared/dispatch.lua DELAY_MS=$delay_ms taskset -c "$LOAD_CPUS" wrk -t1 -c"$disp" -d"${SECS}"s --timeout 10s \
+    -s "$repo/bench/dispatch-at-rate.lua" "$url" >"$t/disp" 2>&1
+  wait "$pw" || true
+  local hits misses; hits=$(sed -n 's/.*hits=\([0-9]*\).*/\1/p' "$t/disp"); misses=$(sed -n 's/.*misses=\([0-9]*\).*/\1/p' "$t/disp")
+  echo "dispatches_per_s=$(awk -v h="$hits" -v m="$misses" -v s="$SECS" 'BEGIN{printf "%.0f", (h + m) / s}') $(sed -n 's/^DISPATCH //p' "$t/disp")"
+  rm -rf "$t"
+}
+pair() { # url
+  if [ -n "${RATE:-}" ]; then pair_at_rate "$1"; else "$shared/run-pair.sh" "$1"; fi
+}
+
 measure() { # name command...
   local name=$1; shift
   taskset -c "$server_cpus" "$@" >/dev/null 2>&1 &
   local pid=$!
   for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/connect" && break; sleep 0.1; done
-  SECS=$warmup "$shared/run-pair.sh" "http://127.0.0.1:$PORT" >/dev/null
+  SECS=$warmup pair "http://127.0.0.1:$PORT" >/dev/null
   local tmp; tmp=$(mktemp -d)
-  SECS=$secs "$shared/run-pair.sh" "http://127.0.0.1:$PORT" >"$tmp/pair" &
+  SECS=$secs pair "http://127.0.0.1:$PORT" >"$tmp/pair" &
   local load=$!
   # Measure a window inside the dispatch load: it starts 1.5 s after the controllers and lasts SECS.
   sleep 3

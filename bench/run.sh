@@ -1,9 +1,14 @@
 #!/bin/bash
 # Firestarter's performance scenarios (issue 3), side by side with the Bun reference broker where it has one.
-# Usage, from anywhere:   bench/run.sh [throughput] [memory] [scale] [leak]      (no argument: all four)
-# Writes bench/results/YYYY-MM-DD-HHMM.md (a table per scenario); raw logs go to bench/results/tmp/ (ignored by git).
-# See bench/README.md for what each scenario measures and the quick sizes. Sizes and knobs, as environment variables:
-#   throughput  ROUNDS (3) SECS (8) WARMUP (8)                               -> shared/bench/compare.sh
+# Usage, from anywhere:   bench/run.sh [seed] [sparse] [rate] [memory] [scale] [leak]   (no argument: all six;
+#                         `throughput` is another name for seed)
+# Writes bench/results/YYYY-MM-DD-HHMM-SCENARIOS.md (a table per scenario); raw logs go to bench/results/tmp/ (ignored
+# by git). See bench/README.md for what each scenario measures and the quick sizes. Sizes and knobs, as environment
+# variables:
+#   seed        ROUNDS (7) SECS (8) WARMUP (8)        -> shared/bench/compare.sh, 500 controllers over 10 keys
+#   sparse      ROUNDS (7) SECS (8) WARMUP (8)        -> shared/bench/compare.sh, 2,000 controllers over 1,000 keys
+#   rate        RATE (5000) RATE_DISPATCHERS (52) RATE_ROUNDS (3) RATE_SECS (10)  -> bench/cpu-per-dispatch.sh at a
+#               fixed rate: CPU time per dispatch, Bun and Firestarter alternately
 #   memory      MEM_CONTROLLERS (10000) MEM_SETTLE (5)                       parked controllers, per server
 #   scale       SCALE_CONTROLLERS (19000) SCALE_PROCS (2) SCALE_DISPATCHERS (50) SCALE_SECS (10) SCALE_WARMUP (3)
 #   leak        LEAK_CYCLES (1000000) LEAK_CONTROLLERS (500) LEAK_CHUNK_SECS (30) LEAK_ABORT_DELAY_MS (20)
@@ -26,15 +31,17 @@ lt_dll=$repo/bench/Firestarter.LoadTool/bin/Release/net10.0/Firestarter.LoadTool
 census_dll=$repo/bench/Firestarter.HeapCensus/bin/Release/net10.0/Firestarter.HeapCensus.dll
 
 scenarios=("$@")
-[ ${#scenarios[@]} -eq 0 ] && scenarios=(throughput memory scale leak)
-for s in "${scenarios[@]}"; do
-  case $s in throughput | memory | scale | leak) ;; *) echo "unknown scenario '$s' (throughput memory scale leak)" >&2; exit 2 ;; esac
+[ ${#scenarios[@]} -eq 0 ] && scenarios=(seed sparse rate memory scale leak)
+for i in "${!scenarios[@]}"; do
+  [ "${scenarios[$i]}" = throughput ] && scenarios[$i]=seed
+  case ${scenarios[$i]} in seed | sparse | rate | memory | scale | leak) ;; *) echo "unknown scenario '${scenarios[$i]}' (seed sparse rate memory scale leak)" >&2; exit 2 ;; esac
 done
 
 stamp=$(date -u +%Y-%m-%d-%H%M)
-out=$results/$stamp.md
+out=$results/$stamp-$(IFS=-; echo "${scenarios[*]}").md
 log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
 emit() { echo "$*" >>"$out"; }
+failed() { emit "$1 failed:"; emit '```'; tail -20 "$2" >>"$out"; emit '```'; emit; }
 
 # ---- processes this script started; all are ended on exit ----
 pids=()
@@ -113,7 +120,9 @@ if [ "${SKIP_PUBLISH:-}" != 1 ] || [ ! -x "$publish/ProxyHost" ]; then
   log "publishing src/ProxyHost (Release) to $publish"
   dotnet publish "$repo/src/ProxyHost" -c Release -o "$publish" >"$tmp/publish.log" 2>&1 || { tail -20 "$tmp/publish.log"; exit 1; }
 fi
-if [ "${SKIP_PUBLISH:-}" != 1 ] || [ ! -f "$lt_dll" ] || [ ! -f "$census_dll" ]; then
+# The load tool and the heap census serve memory, scale and leak only.
+needs_tools=; for s in "${scenarios[@]}"; do case $s in memory | scale | leak) needs_tools=1 ;; esac; done
+if [ -n "$needs_tools" ] && { [ "${SKIP_PUBLISH:-}" != 1 ] || [ ! -f "$lt_dll" ] || [ ! -f "$census_dll" ]; }; then
   log "building the load tool and the heap census (Release)"
   for p in Firestarter.LoadTool Firestarter.HeapCensus; do
     dotnet build -c Release "$repo/bench/$p" >"$tmp/$p-build.log" 2>&1 || { tail -20 "$tmp/$p-build.log"; exit 1; }
@@ -131,43 +140,87 @@ fi
   echo
 } >"$out"
 
-# ---- (a) throughput: shared/bench/compare.sh ----
-throughput() {
-  log "throughput: compare.sh, ${ROUNDS:-3} rounds"
-  emit "## Throughput (shared/bench/compare.sh)"
+# ---- (a) throughput: shared/bench/compare.sh, the seed and the sparse shape ----
+# compare NAME CONTROLLERS KEYS PORT_OFFSET
+compare() {
+  local name=$1 controllers=$2 keys=$3 offset=$4 rounds=${ROUNDS:-7}
+  log "$name: compare.sh, $rounds rounds, $controllers controllers over $keys keys"
+  emit "## Throughput, $name: $controllers controllers over $keys keys (shared/bench/compare.sh)"
   emit
   if ! have_bun; then
     emit "Not run: bun is not installed and could not be installed from npm ($bun)."; emit; return
   fi
-  local port_args="--urls http://127.0.0.1:\$PORT"
-  if ! BUN_DIR=$bun_dir BUN_PORT=$((port_base + 0)) BROKER_PORT=$((port_base + 1)) SERVER_CPUS=$server_cpus LOAD_CPUS=$load_cpus \
-    "$shared/compare.sh" "$publish/ProxyHost $port_args" >"$tmp/compare.out" 2>"$tmp/compare.err"; then
-    emit "compare.sh failed:"; emit '```'; tail -20 "$tmp/compare.err" >>"$out"; emit '```'; emit; return
+  local raw=$tmp/compare-$name.out port_args="--urls http://127.0.0.1:\$PORT"
+  if ! ROUNDS=$rounds CONTROLLERS=$controllers KEYS=$keys BUN_DIR=$bun_dir BUN_PORT=$((port_base + offset)) \
+    BROKER_PORT=$((port_base + offset + 1)) SERVER_CPUS=$server_cpus LOAD_CPUS=$load_cpus \
+    "$shared/compare.sh" "$publish/ProxyHost $port_args" >"$raw" 2>"$tmp/compare-$name.err"; then
+    failed compare.sh "$tmp/compare-$name.err"; return
   fi
-  emit "ROUNDS=${ROUNDS:-3} SECS=${SECS:-8} WARMUP=${WARMUP:-8}, 500 controllers (wrk), 50 dispatchers (wrk), 10 keys."
+  emit "ROUNDS=$rounds SECS=${SECS:-8} WARMUP=${WARMUP:-8}, $controllers controllers (wrk), 50 dispatchers (wrk), $keys keys; load average after: $(cut -d' ' -f1-3 /proc/loadavg)."
   emit
   emit "| round | server | dispatches/s | hits | misses | p50 ms | p99 ms | max ms | peak RSS MB |"
   emit "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   awk '/^(bun|broker) /{ if ($1 == "bun") r++; for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
     printf "| %d | %s | %s | %s | %s | %s | %s | %s | %.0f |\n", r, $1, v["dispatches_per_s"], v["hits"], v["misses"], v["p50_ms"], v["p99_ms"], v["max_ms"], v["peak_rss_kb"] / 1024 }' \
-    "$tmp/compare.out" >>"$out"
+    "$raw" >>"$out"
   emit
-  # Medians over rounds: throughput ratio (compare.sh's own), p99 of each, peak RSS of each.
+  # Medians over rounds: throughput ratio (compare.sh's own), p99 of each, peak RSS of each; the spread of each
+  # server's rounds (slowest over fastest); and the rounds whose p99 is no worse than Bun's in the same round.
   local summary
   summary=$(awk '
     function median(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }; return a[int((n + 1) / 2)] }
     /^(bun|broker) /{ for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-      if ($1 == "bun") { nb++; bp[nb] = v["p99_ms"]; br[nb] = v["peak_rss_kb"] } else { nc++; cp[nc] = v["p99_ms"]; cr[nc] = v["peak_rss_kb"] } }
-    END { mbp = median(bp, nb); mcp = median(cp, nc); mbr = median(br, nb); mcr = median(cr, nc)
+      if ($1 == "bun") { nb++; bp[nb] = v["p99_ms"]; br[nb] = v["peak_rss_kb"]; bd[nb] = v["dispatches_per_s"] }
+      else { nc++; cp[nc] = v["p99_ms"]; cr[nc] = v["peak_rss_kb"]; cd[nc] = v["dispatches_per_s"]; if (cp[nc] + 0 <= bp[nc] + 0) ok++ } }
+    END { for (i = 1; i <= nc; i++) { if (!bmin || bd[i] + 0 < bmin) bmin = bd[i] + 0; if (bd[i] + 0 > bmax) bmax = bd[i] + 0
+                                      if (!cmin || cd[i] + 0 < cmin) cmin = cd[i] + 0; if (cd[i] + 0 > cmax) cmax = cd[i] + 0 }
+      printf "| slowest round / fastest round | %.2f | %.2f | (each ≥ 0.85) |\n", cmin / cmax, bmin / bmax
+      printf "| rounds with p99 no worse than Bun'"'"'s in the same round | %d of %d | | |\n", ok, nc
+      mbp = median(bp, nb); mcp = median(cp, nc); mbr = median(br, nb); mcr = median(cr, nc)
       printf "| p99 ms, median over rounds | %s | %s | **%.2f** (≤ 1.0) |\n", mcp, mbp, (mbp > 0 ? mcp / mbp : 0)
-      printf "| peak RSS MB, median over rounds | %.0f | %.0f | **%.2f** (≤ 1.5) |\n", mcr / 1024, mbr / 1024, (mbr > 0 ? mcr / mbr : 0) }' "$tmp/compare.out")
-  local ratio; ratio=$(sed -n 's/^ratio_dispatches_per_s=//p' "$tmp/compare.out")
+      printf "| peak RSS MB, median over rounds | %.0f | %.0f | **%.2f** (≤ 1.5) |\n", mcr / 1024, mbr / 1024, (mbr > 0 ? mcr / mbr : 0) }' "$raw")
+  local ratio; ratio=$(sed -n 's/^ratio_dispatches_per_s=//p' "$raw")
   emit "| measure | Firestarter | Bun reference | Firestarter / Bun (target) |"
   emit "| --- | ---: | ---: | ---: |"
-  emit "| dispatches/s, median of the per-round ratios | | | **$ratio** (≥ 1.5) |"
+  emit "| dispatches/s, median of the per-round ratios | | | **$ratio** (≥ 1.0) |"
   emit "$summary"
   emit
-  log "throughput: ratio $ratio"
+  log "$name: ratio $ratio"
+}
+seed() { compare seed 500 10 0; }
+sparse() { compare sparse 2000 1000 0; }
+
+# ---- (a2) CPU time per dispatch at a fixed rate: bench/cpu-per-dispatch.sh with RATE ----
+rate() {
+  local r=${RATE:-5000} n=${RATE_ROUNDS:-3}
+  log "rate: CPU time per dispatch at $r dispatches/s, $n rounds"
+  emit "## CPU time per dispatch at a fixed rate (bench/cpu-per-dispatch.sh, RATE=$r)"
+  emit
+  if ! have_bun; then
+    emit "Not run: bun is not installed and could not be installed from npm ($bun)."; emit; return
+  fi
+  local raw=$tmp/rate.out
+  if ! RATE=$r DISPATCHERS=${RATE_DISPATCHERS:-52} ROUNDS=$n SECS=${RATE_SECS:-10} WARMUP=4 PORT=$((port_base + 2)) BUN_DIR=$bun_dir \
+    SERVER_CPUS=$server_cpus LOAD_CPUS=$load_cpus SHARED_BENCH=$shared \
+    "$repo/bench/cpu-per-dispatch.sh" "$publish/ProxyHost --urls http://127.0.0.1:\$PORT" >"$raw" 2>"$tmp/rate.err"; then
+    failed cpu-per-dispatch.sh "$tmp/rate.err"; return
+  fi
+  emit "500 controllers (wrk), ${RATE_DISPATCHERS:-52} dispatchers each pausing between dispatches (bench/dispatch-at-rate.lua), 10 keys; each server alone on CPU $server_cpus, alternating; CPU time from /proc/PID/stat over the middle of each run; load average after: $(cut -d' ' -f1-3 /proc/loadavg)."
+  emit
+  emit "| round | server | dispatches/s | user µs | kernel µs | total µs | system calls |"
+  emit "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
+  awk '/^(bun|broker) /{ if ($1 == "bun") r++; for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+    printf "| %d | %s | %s | %s | %s | %s | %s |\n", r, $1, v["dispatches_per_s"], v["user_us"], v["kernel_us"], v["total_us"], (v["all"] == "" ? "n/a" : v["all"]) }' "$raw" >>"$out"
+  emit
+  local ratio
+  ratio=$(awk '/^(bun|broker) /{ for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+      if ($1 == "bun") b = v["total_us"]; else { n++; x[n] = v["total_us"] / b } }
+    END { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (x[j] < x[i]) { t = x[i]; x[i] = x[j]; x[j] = t }; printf "%.2f", x[int((n + 1) / 2)] }' "$raw")
+  emit "| measure | Firestarter / Bun (target) |"
+  emit "| --- | ---: |"
+  emit "| CPU time per dispatch, median of the per-round ratios | **$ratio** (≤ 1.0) |"
+  emit
+  log "rate: CPU per dispatch ratio $ratio"
 }
 
 # ---- (b) memory per parked controller, side by side ----
