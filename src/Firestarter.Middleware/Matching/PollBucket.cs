@@ -5,9 +5,9 @@ namespace Firestarter.Matching;
 /// </summary>
 /// <remarks>
 /// A linked list gives O(1) park, O(1) claim from either end (newest-first or oldest-first) and O(1) removal of an
-/// aborted poll from anywhere, without allocating a node per poll. A bucket that empties is <em>retired</em>
-/// (removed from the pool's map and never used again), so the pool does not grow with keys nobody waits on;
-/// a park that finds a retired bucket retries with a fresh one.
+/// aborted poll from anywhere, without allocating a node per poll. A bucket that empties stays in the pool's map
+/// until a sweep finds it unused and <em>retires</em> it (removed from the map and never used again), so the pool
+/// does not grow with keys nobody waits on; a park that finds a retired bucket retries with a fresh one.
 /// </remarks>
 internal sealed class PollBucket
 {
@@ -22,8 +22,8 @@ internal sealed class PollBucket
 
     public bool IsRetired { get; set; }
 
-    /// <summary>Whether a poll was ever linked here (the key was announced as available).</summary>
-    public bool HadPoll { get; private set; }
+    /// <summary>Whether a poll was linked here since the pool's last sweep (a bucket nothing parks in is retired).</summary>
+    public bool ParkedSinceSweep { get; set; }
 
     public ParkedPoll? Oldest { get; private set; }
 
@@ -52,7 +52,7 @@ internal sealed class PollBucket
 
         Newest = poll;
         poll.IsLinked = true;
-        HadPoll = true;
+        ParkedSinceSweep = true;
         Count++;
     }
 

@@ -7,7 +7,9 @@ namespace Firestarter.Matching;
 /// </summary>
 /// <remarks>
 /// A concurrent map from key to a <see cref="PollBucket"/>; each bucket has its own lock, so dispatches and polls
-/// for different keys never contend. The pool's invariants:
+/// for different keys never contend. A bucket that empties stays in the map for the next park under its key (with
+/// few controllers per key it empties and refills on nearly every dispatch); the sweep retires the buckets nothing
+/// has parked in since the sweep before, so the map does not grow with keys nobody waits on. The pool's invariants:
 /// <list type="bullet">
 /// <item>a poll is linked in its bucket exactly while it is waiting (or, for an instant, while its abandoner
 /// has won the state transition but not yet taken the bucket's lock);</item>
@@ -35,8 +37,11 @@ internal sealed class WarmPool
     /// <summary>Polls waiting right now.</summary>
     public int ParkedCount => Volatile.Read(ref _parked);
 
-    /// <summary>Match keys with at least one waiting poll (diagnostics; an instant's snapshot).</summary>
-    public int KeyCount => _buckets.Count;
+    /// <summary>Match keys with at least one waiting poll (diagnostics and tests; an instant's snapshot, counted key by key).</summary>
+    public int KeyCount => CountByKey().Count();
+
+    /// <summary>Buckets in the map, empty ones not yet retired by a sweep included (tests).</summary>
+    internal int BucketCount => _buckets.Count;
 
     public bool IsDraining => Volatile.Read(ref _draining);
 
@@ -207,7 +212,6 @@ internal sealed class WarmPool
             Unlink(bucket, poll);
             if (poll.TryClaim())
             {
-                RetireIfEmpty(bucket);
                 return poll;
             }
 
@@ -215,7 +219,6 @@ internal sealed class WarmPool
             poll = next;
         }
 
-        RetireIfEmpty(bucket);
         return null;
     }
 
@@ -253,7 +256,6 @@ internal sealed class WarmPool
             lock (bucket.Gate)
             {
                 Unlink(bucket, poll);
-                RetireIfEmpty(bucket);
             }
         }
 
@@ -309,7 +311,14 @@ internal sealed class WarmPool
                     waiters.Clear();
                 }
 
-                RetireIfEmpty(bucket);
+                // Emptied buckets are kept for the next park; one nothing has parked in since the last sweep goes,
+                // and a drain takes every empty one, as nothing parks again.
+                if (!bucket.ParkedSinceSweep || Volatile.Read(ref _draining))
+                {
+                    RetireIfEmpty(bucket);
+                }
+
+                bucket.ParkedSinceSweep = false;
             }
         }
 
@@ -337,6 +346,10 @@ internal sealed class WarmPool
         if (bucket.Remove(poll))
         {
             Interlocked.Decrement(ref _parked);
+            if (bucket.Count == 0)
+            {
+                _observer?.KeyAvailabilityChanged(bucket.Key, available: false);
+            }
         }
     }
 
@@ -346,12 +359,6 @@ internal sealed class WarmPool
         {
             bucket.IsRetired = true;
             _buckets.TryRemove(new KeyValuePair<MatchKey, PollBucket>(bucket.Key, bucket));
-            // Only a bucket that had a poll tells: one retired straight after creation (a park refused while
-            // draining) never announced the key.
-            if (bucket.HadPoll)
-            {
-                _observer?.KeyAvailabilityChanged(bucket.Key, available: false);
-            }
         }
     }
 

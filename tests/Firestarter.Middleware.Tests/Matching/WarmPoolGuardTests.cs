@@ -151,11 +151,12 @@ public class WarmPoolGuardTests
 
         // The guarded poll's client gives up; the bucket still holds the waiter.
         Assert.True(pool.TryAbandon(old, PollOutcome.Aborted));
-        Assert.Equal(1, pool.KeyCount);
+        Assert.Equal(0, pool.KeyCount);
+        Assert.Equal(1, pool.BucketCount);
 
         Assert.True(pool.TryCancelWait(waiter));
         Assert.Null(await waiter.Poll);
-        Assert.Equal(0, pool.KeyCount);
+        Assert.Equal(0, pool.BucketCount);
 
         var repoll = Parked(pool, parkedAt: 500);
         Assert.True(repoll.IsWaiting);

@@ -199,12 +199,48 @@ public class WarmPoolTests
     }
 
     [Fact]
+    public void An_emptied_bucket_is_kept_for_the_next_park_and_retired_by_a_sweep_once_nothing_parks_in_it()
+    {
+        var pool = new WarmPool(SelectionOrder.NewestFirst);
+        Parked(pool, KeyA);
+        Assert.NotNull(pool.TryClaim(KeyA));
+
+        // Empty but kept: the key's next park reuses it.
+        Assert.Equal(0, pool.KeyCount);
+        Assert.Equal(1, pool.BucketCount);
+        var again = Parked(pool, KeyA);
+        Assert.Equal(1, pool.BucketCount);
+        Assert.Same(again, pool.TryClaim(KeyA));
+
+        // A sweep keeps a bucket parked in since the sweep before; the next one, with nothing parked since, retires it.
+        Assert.Equal(0, pool.ExpireParkedBefore(long.MinValue));
+        Assert.Equal(1, pool.BucketCount);
+        Assert.Equal(0, pool.ExpireParkedBefore(long.MinValue));
+        Assert.Equal(0, pool.BucketCount);
+    }
+
+    [Fact]
+    public void A_drain_retires_every_emptied_bucket()
+    {
+        var pool = new WarmPool(SelectionOrder.NewestFirst);
+        Parked(pool, KeyA);
+        Parked(pool, KeyB);
+        Assert.NotNull(pool.TryClaim(KeyA));
+
+        Assert.Equal(1, pool.BeginDrain());
+
+        Assert.Equal(0, pool.BucketCount);
+    }
+
+    [Fact]
     public void A_poll_can_park_again_under_a_key_whose_bucket_was_retired()
     {
         var pool = new WarmPool(SelectionOrder.NewestFirst);
         Parked(pool, KeyA);
         Assert.NotNull(pool.TryClaim(KeyA));
-        Assert.Equal(0, pool.KeyCount);
+        pool.ExpireParkedBefore(long.MinValue);
+        pool.ExpireParkedBefore(long.MinValue);
+        Assert.Equal(0, pool.BucketCount);
 
         var again = Parked(pool, KeyA);
 
