@@ -110,8 +110,12 @@ public sealed class FirestarterOptions
     internal TimeSpan EffectivePollGuardWindow =>
         PollGuardWindow ?? TimeSpan.FromTicks(Math.Min(ConnectionTimeout.Ticks / 2, TimeSpan.TicksPerSecond));
 
-    /// <summary>The re-poll wait in effect: <see cref="RepollWait"/>, or twice the guard window.</summary>
-    internal TimeSpan EffectiveRepollWait => RepollWait ?? EffectivePollGuardWindow * 2;
+    /// <summary>
+    /// The re-poll wait in effect: <see cref="RepollWait"/>, or twice the guard window; none without a guard window,
+    /// since only a guarded poll makes a dispatch wait.
+    /// </summary>
+    internal TimeSpan EffectiveRepollWait =>
+        EffectivePollGuardWindow > TimeSpan.Zero ? RepollWait ?? EffectivePollGuardWindow * 2 : TimeSpan.Zero;
 
     /// <summary>The server-side poll limit in effect: <see cref="MaxPollDuration"/> or twice the connection timeout.</summary>
     internal TimeSpan EffectiveMaxPollDuration => MaxPollDuration ?? ConnectionTimeout * 2;

@@ -80,8 +80,7 @@ public static class FirestarterServiceCollectionExtensions
         services.AddOptions<Firestarter.FirestarterOptions>().ValidateOnStart()
             // A handed-on dispatch may wait at the other instance for a re-poll and for its start: the hand-on allows for both.
             .PostConfigure(o => o.Cluster.AnswerHold =
-                (o.EffectivePollGuardWindow > TimeSpan.Zero ? o.EffectiveRepollWait : TimeSpan.Zero)
-                + (o.Confirmation.Enabled ? o.Confirmation.Timeout : TimeSpan.Zero));
+                o.EffectiveRepollWait + (o.Confirmation.Enabled ? o.Confirmation.Timeout : TimeSpan.Zero));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Firestarter.FirestarterOptions>, Firestarter.FirestarterOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();

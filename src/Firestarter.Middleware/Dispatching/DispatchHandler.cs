@@ -60,7 +60,7 @@ internal sealed partial class DispatchHandler
         var guard = o.EffectivePollGuardWindow;
         // A poll this old (in timestamp ticks) is in its guard window; with no guard, none is.
         _guardAge = guard > TimeSpan.Zero ? (long)((o.ConnectionTimeout - guard).TotalSeconds * time.TimestampFrequency) : long.MaxValue;
-        _repollWait = guard > TimeSpan.Zero ? o.EffectiveRepollWait : TimeSpan.Zero;
+        _repollWait = o.EffectiveRepollWait;
         _confirm = o.Confirmation.Enabled;
         _confirmTimeout = o.Confirmation.Timeout;
     }
