@@ -10,6 +10,7 @@
 #   rate        RATE (5000) RATE_DISPATCHERS (52) RATE_ROUNDS (3) RATE_SECS (10)  -> bench/cpu-per-dispatch.sh at a
 #               fixed rate: CPU time per dispatch, Bun and Firestarter alternately
 #   memory      MEM_CONTROLLERS (10000) MEM_SETTLE (5)                       parked controllers, per server
+#               MEM_CENSUS (unset; 1 adds the broker's heap by type per parked controller) MEM_SERVERS (broker: no Bun)
 #   scale       SCALE_CONTROLLERS (19000) SCALE_PROCS (2) SCALE_DISPATCHERS (50) SCALE_SECS (10) SCALE_WARMUP (3)
 #   leak        LEAK_CYCLES (1000000) LEAK_CONTROLLERS (500) LEAK_CHUNK_SECS (30) LEAK_ABORT_DELAY_MS (20)
 #   all         SERVER_CPUS (0) LOAD_CPUS (1) SKIP_PUBLISH (unset; 1 reuses bench/results/tmp/ProxyHost)
@@ -234,7 +235,8 @@ memory() {
   emit "| server | RSS idle MB | RSS with $n parked MB | peak RSS (VmHWM) MB | KB per parked controller | open fds | kernel KB per connection (system-wide, both ends) |"
   emit "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
   local servers=(broker)
-  if have_bun; then servers=(bun broker); else emit "| bun | not run: bun is not installed | | | | | |"; fi
+  if [ "${MEM_SERVERS:-}" = broker ]; then :
+  elif have_bun; then servers=(bun broker); else emit "| bun | not run: bun is not installed | | | | | |"; fi
   local port=$((port_base + 2)) per_bun="" per_broker=""
   for name in "${servers[@]}"; do
     start_server "$name" "$port"
@@ -256,6 +258,39 @@ memory() {
     emit "Per parked controller, Firestarter / Bun: **$(awk -v a="$per_broker" -v b="$per_bun" 'BEGIN{printf "%.2f", a / b}')** (target ≤ 1.0)."
     emit
   fi
+  [ "${MEM_CENSUS:-}" = 1 ] && memory_census "$n" "$settle" "$port"
+  return 0
+}
+
+# The broker's live managed heap by type, per parked controller: a census idle and one with N parked, on a fresh
+# broker (a census forces a full GC and attaches a diagnostics session, so it is kept out of the RSS pass above).
+memory_census() {
+  local n=$1 settle=$2 port=$3
+  start_server broker "$port"
+  sleep 2
+  heap_census "$server_pid" "$tmp/mem-census-idle.json"
+  start_controllers "$port" "$n" mem-census
+  sleep "$settle"
+  heap_census "$server_pid" "$tmp/mem-census-parked.json"
+  stop "$ctl_pid"; stop "$server_pid"
+  if [ ! -s "$tmp/mem-census-idle.json" ] || [ ! -s "$tmp/mem-census-parked.json" ]; then
+    emit "The heap census failed (needs \`nm\` to name the native executable's types)."; emit; return
+  fi
+  emit "The broker's live managed heap after a full GC (heap census), idle and with $n parked, on a fresh broker; per parked controller = the change / $n. Types without a symbol are shown by address."
+  emit
+  jq -r -n --argjson n "$n" --slurpfile a "$tmp/mem-census-idle.json" --slurpfile b "$tmp/mem-census-parked.json" '
+    ($a[0].top | map({key: .name, value: .}) | from_entries) as $A
+    | ($b[0].top | map({key: .name, value: .}) | from_entries) as $B
+    | (($b[0].heapBytes - $a[0].heapBytes) / $n) as $per
+    | "Heap: \($a[0].heapBytes / 1048576 * 10 | round / 10) MB idle, \($b[0].heapBytes / 1048576 * 10 | round / 10) MB parked: **\($per | round) B per parked controller** in \(($b[0].objects - $a[0].objects) / $n * 10 | round / 10) objects.",
+      "",
+      "| type | B per parked controller | objects per parked controller | share |",
+      "| --- | ---: | ---: | ---: |",
+      ([($A + $B) | keys[] | {name: ., d: (($B[.].bytes // 0) - ($A[.].bytes // 0)), c: (($B[.].count // 0) - ($A[.].count // 0))}]
+       | map(select(.d / $n >= 8 or .d / $n <= -8)) | sort_by(-.d)[]
+       | "| `\(.name[:110])` | \(.d / $n | round) | \(.c / $n * 100 | round / 100) | \(.d / $n / $per * 1000 | round / 10) % |")' |
+    while IFS= read -r l; do emit "$l"; done
+  emit
 }
 
 # ---- (c) scale: 19,000 parked controllers in one broker, 50 dispatchers ----

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using System.Text.Json;
 
@@ -47,5 +48,24 @@ public sealed class TransportSettingsTests
         using var services = new ServiceCollection().AddLogging().AddFirestarter(options => options.ConfirmDelivery = true).BuildServiceProvider();
 
         Assert.False(services.GetRequiredService<IOptions<SocketTransportOptions>>().Value.UnsafePreferInlineScheduling);
+    }
+}
+
+/// <summary>The shipped logging configuration: no log scopes, which Kestrel would otherwise keep for every open connection.</summary>
+public sealed class LoggingSettingsTests
+{
+    [Theory]
+    [InlineData(null, false)]
+    [InlineData("true", true)]
+    public async Task The_shipped_host_captures_no_log_scopes_unless_configured(string? captureScopes, bool captured)
+    {
+        // Kestrel opens a log scope per connection and holds it, with its async-local context, for as long as the
+        // connection lives: for every parked controller, though no shipped log output shows scopes.
+        var settings = captureScopes is null ? null : new Dictionary<string, string?> { ["Logging:CaptureScopes"] = captureScopes };
+        await using var broker = new Infrastructure.BrokerFactory(settings, kestrel: false);
+
+        var filter = broker.Services.GetRequiredService<IOptions<LoggerFilterOptions>>().Value;
+
+        Assert.Equal(captured, filter.CaptureScopes);
     }
 }

@@ -105,7 +105,9 @@ internal sealed partial class PollHandler
             outcome = await poll.WaitAsync();
         }
 
-        Log.Ended(_logger, key, outcome);
+        // The poll's own key, not the local: a local read after the wait would be kept in the suspended state machine
+        // of every parked poll.
+        Log.Ended(_logger, poll.Key, outcome);
         _metrics.PollEnded(outcome);
         switch (outcome)
         {
