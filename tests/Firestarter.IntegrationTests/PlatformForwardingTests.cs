@@ -52,4 +52,35 @@ public sealed class PlatformForwardingTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Empty(supervisor.Requests);
     }
+
+    [Theory]
+    [InlineData("/runs/123", HttpStatusCode.Accepted)]
+    [InlineData("/runs/abc", HttpStatusCode.Created)]
+    public async Task A_route_with_a_regex_constraint_matches_as_configured(string path, HttpStatusCode expected)
+    {
+        // The host is built with the slim builder, which leaves the "regex" constraint out unless it is added back.
+        await using var supervisor = await StubBackend.StartAsync(context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status201Created;
+            return Task.CompletedTask;
+        });
+        await using var numbered = await StubBackend.StartAsync(context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status202Accepted;
+            return Task.CompletedTask;
+        });
+        await using var broker = new BrokerFactory(new Dictionary<string, string?>
+        {
+            ["ReverseProxy:Clusters:supervisor:Destinations:supervisor-1:Address"] = supervisor.Address.ToString(),
+            ["ReverseProxy:Clusters:numbered:Destinations:numbered-1:Address"] = numbered.Address.ToString(),
+            ["ReverseProxy:Routes:numbered-runs:ClusterId"] = "numbered",
+            ["ReverseProxy:Routes:numbered-runs:Match:Path"] = "/runs/{id:regex(^[0-9]+$)}",
+        });
+        using var client = new HttpClient { BaseAddress = broker.Start() };
+
+        using var response = await client.GetAsync(path);
+
+        // A number takes the constrained route; anything else falls through to the platform's catch-all.
+        Assert.Equal(expected, response.StatusCode);
+    }
 }

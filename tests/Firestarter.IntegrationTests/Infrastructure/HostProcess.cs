@@ -30,7 +30,11 @@ public sealed partial class HostProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the host on <paramref name="port"/> and returns once it listens.</summary>
-    public static async Task<HostProcess> StartAsync(int port, params string[] settings)
+    public static Task<HostProcess> StartAsync(int port, params string[] settings) =>
+        StartAsync(port, new Dictionary<string, string>(), settings);
+
+    /// <summary>Starts the host on <paramref name="port"/> with extra environment variables and returns once it listens.</summary>
+    public static async Task<HostProcess> StartAsync(int port, IReadOnlyDictionary<string, string> environment, params string[] settings)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -38,6 +42,11 @@ public sealed partial class HostProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         foreach (var argument in (string[])["exec", Path.Combine(AppContext.BaseDirectory, "ProxyHost.dll"), "--urls", $"http://127.0.0.1:{port}",
             "--Logging:LogLevel:Firestarter.Polling.PollHandler=Debug", "--Logging:Console:FormatterName=simple", .. settings])
         {
