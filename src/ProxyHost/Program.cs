@@ -15,17 +15,12 @@ if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLET
     Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
 }
 
-// The slim builder, as for any Native AOT host: the full one adds Kestrel's QUIC transport (HTTP/3, which the broker's
-// clients do not speak; its start-up check looks for libmsquic in every process) and more logging providers, for 2 MB
-// more resident memory and a larger executable. What of the rest this host uses is added back: HTTPS endpoints in the
-// "Kestrel" section. (YARP adds full routing, so "regex" constraints in route paths still work.)
-var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
     Args = args,
     // The configuration ships beside the executable, so the host finds it wherever it is started from.
     ContentRootPath = AppContext.BaseDirectory,
 });
-builder.WebHost.UseKestrelHttpsConfiguration();
 
 builder.WebHost.ConfigureKestrel(kestrel =>
 {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -21,6 +22,9 @@ public sealed partial class HostProcess : IAsyncDisposable
 
     /// <summary>Polls the host has logged as parked (event 100), so a test knows they are held before it acts.</summary>
     public int ParkedEvents => Volatile.Read(ref _parkedEvents);
+
+    /// <summary>Every line the host has written to its standard output so far.</summary>
+    public ConcurrentQueue<string> Output { get; } = new();
 
     public static int FreePort()
     {
@@ -85,6 +89,8 @@ public sealed partial class HostProcess : IAsyncDisposable
         {
             return;
         }
+
+        Output.Enqueue(line);
 
         if (line.Contains("Now listening on", StringComparison.Ordinal))
         {
