@@ -58,7 +58,7 @@ public static partial class FirestarterOperationsEndpointRouteBuilderExtensions
 
         var operations = services.GetRequiredService<IOptions<FirestarterOptions>>().Value.Operations;
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Firestarter.Operations");
-        Log.Mapped(logger, operations.Port, access.RequiresKey, operations.SupervisorCluster);
+        Log.Mapped(logger, operations.Port is { } port ? $"port {port} only" : "every listener", access.RequiresKey, operations.SupervisorCluster);
         return group;
     }
 
@@ -105,7 +105,7 @@ public static partial class FirestarterOperationsEndpointRouteBuilderExtensions
     private static partial class Log
     {
         [LoggerMessage(EventId = EventIds.OperationsMapped, Level = LogLevel.Information,
-            Message = "Admin endpoints (/healthz, /readyz, /firestarter, /firestarter/status) answer on port {Port} (none: on every listener); API key required: {ApiKeyRequired}; readiness follows cluster '{SupervisorCluster}'.")]
-        public static partial void Mapped(ILogger logger, int? port, bool apiKeyRequired, string supervisorCluster);
+            Message = "Admin endpoints (/healthz, /readyz, /firestarter, /firestarter/status) answer on {Listeners}; API key required: {ApiKeyRequired}; readiness follows cluster '{SupervisorCluster}'.")]
+        public static partial void Mapped(ILogger logger, string listeners, bool apiKeyRequired, string supervisorCluster);
     }
 }
