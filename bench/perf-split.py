@@ -12,6 +12,8 @@ Given the server's CPU time per dispatch, each share becomes microseconds per di
 """
 import argparse
 import collections
+import importlib.util
+import pathlib
 import re
 import sys
 
@@ -27,23 +29,26 @@ WRAPPERS = [
     (re.compile(r"^(writev|__writev|readv|__readv|write|__libc_write|read|__libc_read)$"), None),
 ]
 ALIASES = {"recv": "recvfrom", "send": "sendto", "epoll_pwait": "epoll_wait", "epoll_pwait2": "epoll_wait"}
-FRAME = re.compile(r"^\s*[0-9a-f]+\s+(.*?)\s+\((.*)\)\s*$")
+# A frame as `perf script -F ip,sym,dso` prints it, once perf-components.py's reader has dropped the address.
+FRAME = re.compile(r"^(.*?)\s+\((.*)\)$")
+
+
+def _load_components():
+    spec = importlib.util.spec_from_file_location("perf_components", pathlib.Path(__file__).with_name("perf-components.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def samples(lines):
-    current = []
-    for line in lines:
-        if not line.strip():
-            if current:
-                yield current
-            current = []
-            continue
-        m = FRAME.match(line)
-        if m:
-            sym = re.sub(r"\+0x[0-9a-f]+$", "", m.group(1))
-            current.append((sym, m.group(2)))
-    if current:
-        yield current
+    """Each sample's stack, innermost frame first, as (symbol, executable or library) pairs."""
+    for stack in _load_components().stacks(lines):
+        frames = []
+        for text in stack:
+            m = FRAME.match(text)
+            sym, dso = (m.group(1), m.group(2)) if m else (text, "")
+            frames.append((re.sub(r"\+0x[0-9a-f]+$", "", sym), dso))
+        yield frames
 
 
 def classify(stack):
