@@ -21,7 +21,7 @@ internal enum TcpState
     /// <summary>The connection is gone: reset by the client, or closed on both ends.</summary>
     Closed,
 
-    /// <summary>The server had already torn the connection down when the watch began.</summary>
+    /// <summary>The server had already closed its socket when the reading was taken.</summary>
     TornDown,
 
     /// <summary>Any other state (the server has begun to close it).</summary>
@@ -47,16 +47,18 @@ internal readonly record struct TcpReading(TcpState State, ulong BytesAcked, boo
 /// kernel acknowledged it has it, whatever it does next.
 /// </para>
 /// <para>
-/// The server may close the socket during the write, if the client leaves just then, and the last reading matters
-/// most in exactly that case. So the watch reads through its own duplicate of the descriptor (<c>dup</c>), which
-/// keeps the kernel's socket, and its state, until the watch is disposed, a few microseconds later. It must not
-/// instead hold a reference on the server's <see cref="SafeHandle"/> across the write: the server aborts a
-/// connection while holding its output lock and then closes the socket, which waits for every reference, while the
-/// write waits for that lock. Only sockets of the server's own TCP transport on Linux are watched; elsewhere readings
-/// are <see cref="TcpState.Unknown"/> and the server's abort signal is all there is.
+/// Each reading goes through the server's own socket handle, with a reference held for that one call only, so the
+/// descriptor cannot be closed (and its number given to another connection) under it. No reference is held across
+/// the write: the server aborts a connection while holding its output lock and then closes the socket, which waits
+/// for every reference, while the write waits for that lock. So the server may have closed the socket by the time
+/// of the reading after the write; that reading is then <see cref="TcpState.TornDown"/>, and the write's own result
+/// says what it needs to (see <see cref="Handoff"/>): the server completes a connection's output under the same lock
+/// before it closes the socket, so a write that found it completed sent nothing. Only sockets of the server's own TCP
+/// transport on Linux are watched; elsewhere readings are <see cref="TcpState.Unknown"/> and the server's abort
+/// signal is all there is.
 /// </para>
 /// </remarks>
-internal readonly partial struct ConnectionWatch : IDisposable
+internal readonly partial struct ConnectionWatch
 {
     private const int IpProtoTcp = 6;
     private const int TcpInfoOption = 11;
@@ -66,66 +68,61 @@ internal readonly partial struct ConnectionWatch : IDisposable
     private const int BytesAckedOffset = 120;
     private const int ReadLength = BytesAckedOffset + sizeof(ulong);
 
-    // Our duplicate descriptor, plus one; zero (the default) means none.
-    private readonly int _descriptorPlusOne;
+    // The server's handle of the poll's socket; null when the connection is not watched.
+    private readonly SafeHandle? _handle;
 
-    private ConnectionWatch(int descriptor) => _descriptorPlusOne = descriptor + 1;
+    private ConnectionWatch(SafeHandle handle) => _handle = handle;
 
     /// <summary>Starts watching the poll's connection and takes the first reading.</summary>
     public static ConnectionWatch Start(HttpContext context, out TcpReading reading)
     {
-        reading = default;
         if (!OperatingSystem.IsLinux()
             || context.Features.Get<IConnectionSocketFeature>()?.Socket is not { ProtocolType: ProtocolType.Tcp } socket)
         {
+            reading = default;
             return default;
         }
 
-        var added = false;
-        SafeHandle? handle = null;
-        try
-        {
-            handle = socket.SafeHandle;
-            // The reference only spans the dup: the server's descriptor cannot be closed (and its number reused by
-            // another connection) under it.
-            handle.DangerousAddRef(ref added);
-            var descriptor = Duplicate((int)handle.DangerousGetHandle());
-            if (descriptor < 0)
-            {
-                return default;
-            }
-
-            var watch = new ConnectionWatch(descriptor);
-            reading = watch.Read();
-            return watch;
-        }
-        catch (ObjectDisposedException)
-        {
-            // The server tears a connection down once it has processed the client's close, at times before it has
-            // signalled the request's abort.
-            reading = new TcpReading(TcpState.TornDown, 0, false);
-            return default;
-        }
-        finally
-        {
-            if (added)
-            {
-                handle!.DangerousRelease();
-            }
-        }
+        var watch = new ConnectionWatch(socket.SafeHandle);
+        reading = watch.Read();
+        return watch;
     }
 
     /// <summary>Reads the connection now.</summary>
     public TcpReading Read()
     {
-        if (_descriptorPlusOne == 0)
+        if (_handle is null)
         {
             return default;
         }
 
+        var added = false;
+        try
+        {
+            // The reference spans this one call: the server's descriptor cannot be closed under it.
+            _handle.DangerousAddRef(ref added);
+            return Read((int)_handle.DangerousGetHandle());
+        }
+        catch (ObjectDisposedException)
+        {
+            // The server has closed its socket: it does so once it has processed the client's close, or aborted the
+            // connection, at times before it has signalled the request's abort.
+            return new TcpReading(TcpState.TornDown, 0, false);
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+    }
+
+    private static TcpReading Read(int descriptor)
+    {
         Span<byte> info = stackalloc byte[ReadLength];
         var length = ReadLength;
-        if (GetSocketOption(_descriptorPlusOne - 1, IpProtoTcp, TcpInfoOption, info, ref length) != 0 || length < 1)
+        if (GetSocketOption(descriptor, IpProtoTcp, TcpInfoOption, info, ref length) != 0 || length < 1)
         {
             return default;
         }
@@ -142,23 +139,8 @@ internal readonly partial struct ConnectionWatch : IDisposable
             : new TcpReading(state, 0, false);
     }
 
-    /// <summary>Stops watching: closes the duplicate, so a close the server made meanwhile takes effect.</summary>
-    public void Dispose()
-    {
-        if (_descriptorPlusOne != 0)
-        {
-            _ = Close(_descriptorPlusOne - 1);
-        }
-    }
-
     // No SetLastError: a failed call only means "no reading", and errno is never read, so saving it around each of
-    // the handoff's four calls would be work for nothing.
+    // the handoff's calls would be work for nothing.
     [LibraryImport("libc", EntryPoint = "getsockopt")]
     private static partial int GetSocketOption(int socket, int level, int optionName, Span<byte> optionValue, ref int optionLength);
-
-    [LibraryImport("libc", EntryPoint = "dup")]
-    private static partial int Duplicate(int descriptor);
-
-    [LibraryImport("libc", EntryPoint = "close")]
-    private static partial int Close(int descriptor);
 }

@@ -18,7 +18,8 @@ namespace Firestarter.Dispatching;
 /// Before writing, the connection is checked twice over: the server's abort signal, and the kernel's TCP state
 /// (<see cref="ConnectionWatch"/>), which knows of a client's close before the server has processed it. After
 /// writing (once the run is in the kernel, see <see cref="FirestarterOptions.ConfirmDelivery"/>), the run is
-/// offered again only on proof that the client never got it: the connection is dead and the client's kernel
+/// offered again only on proof that the client never got it: the server had completed the connection's output, so
+/// the write was dropped (the write's result says so), or the connection is dead and the client's kernel
 /// acknowledged less than the whole response. Any other sign of the client leaving is ambiguous (it may have the run), and a
 /// second delivery would run it twice, so the run counts as delivered and the case is counted in metrics.
 /// </para>
@@ -43,18 +44,16 @@ internal static class Handoff
             }
             else
             {
-                await ProtocolResponses.WriteJsonAsync(context.Response, run);
-                result = Judge(context, before, watch.Read(), run.Length);
+                var write = await ProtocolResponses.WriteJsonAsync(context.Response, run);
+                // Completed: the server had completed the connection's output (it aborts a connection under the lock
+                // the write takes, before it closes the socket), so the write was dropped and nothing went out.
+                result = write.IsCompleted ? HandoffOutcome.Refused : Judge(context, before, watch.Read(), run.Length);
             }
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
         {
             // The server fails a write only when the response could not be started at all: nothing went out.
             result = HandoffOutcome.Refused;
-        }
-        finally
-        {
-            watch.Dispose();
         }
 
         poll.Complete(result is HandoffOutcome.Delivered or HandoffOutcome.DeliveredAsClientLeft ? PollOutcome.Matched : PollOutcome.Aborted);
@@ -77,12 +76,13 @@ internal static class Handoff
             if (acked <= (ulong)runLength && after.State == TcpState.Closed)
             {
                 // The connection is dead and less than the whole response reached the client: it cannot have the
-                // run. (This is also how a write the server dropped because it had just aborted the connection
-                // shows: only its FIN was acknowledged.)
+                // run.
                 return HandoffOutcome.Refused;
             }
         }
 
+        // Torn down: the server closed its socket after the write went out, so the client left about then (and may
+        // have the run).
         return context.RequestAborted.IsCancellationRequested || after.State is not (TcpState.Established or TcpState.Unknown)
             ? HandoffOutcome.DeliveredAsClientLeft
             : HandoffOutcome.Delivered;

@@ -14,7 +14,7 @@ public class ConnectionWatchTests
     {
         using var client = new TestContext();
 
-        using var watch = ConnectionWatch.Start(client.Context, out var first);
+        var watch = ConnectionWatch.Start(client.Context, out var first);
         var second = watch.Read();
 
         Assert.Equal(new TcpReading(TcpState.Unknown, 0, false), first);
@@ -31,7 +31,7 @@ public class ConnectionWatchTests
 
         using var pair = await SocketPair.OpenAsync();
 
-        using var watch = ConnectionWatch.Start(pair.ServerContext, out var before);
+        var watch = ConnectionWatch.Start(pair.ServerContext, out var before);
         await pair.Server.SendAsync(new byte[100]);
         var received = 0;
         var buffer = new byte[100];
@@ -57,7 +57,7 @@ public class ConnectionWatchTests
         }
 
         using var pair = await SocketPair.OpenAsync();
-        using var watch = ConnectionWatch.Start(pair.ServerContext, out _);
+        var watch = ConnectionWatch.Start(pair.ServerContext, out _);
 
         pair.Client.Shutdown(SocketShutdown.Send);
 
@@ -73,7 +73,7 @@ public class ConnectionWatchTests
         }
 
         using var pair = await SocketPair.OpenAsync();
-        using var watch = ConnectionWatch.Start(pair.ServerContext, out _);
+        var watch = ConnectionWatch.Start(pair.ServerContext, out _);
 
         pair.Client.LingerState = new LingerOption(true, 0);
         pair.Client.Close();
@@ -82,7 +82,7 @@ public class ConnectionWatchTests
     }
 
     [Fact]
-    public async Task A_watch_does_not_hold_up_the_server_closing_its_socket_and_still_reads_the_connection()
+    public async Task A_watch_does_not_hold_up_the_server_closing_its_socket_and_reads_torn_down_after()
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -90,7 +90,7 @@ public class ConnectionWatchTests
         }
 
         using var pair = await SocketPair.OpenAsync();
-        using var watch = ConnectionWatch.Start(pair.ServerContext, out var first);
+        var watch = ConnectionWatch.Start(pair.ServerContext, out var first);
         pair.Client.LingerState = new LingerOption(true, 0);
         pair.Client.Close();
 
@@ -99,9 +99,8 @@ public class ConnectionWatchTests
         await Task.Run(pair.Server.Dispose).WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.Equal(TcpState.Established, first.State);
-        Assert.Equal(TcpState.Closed, (await ReadUntilAsync(watch, r => r.State != TcpState.Established)).State);
-        Assert.Equal(first.BytesAcked, watch.Read().BytesAcked);
-        ConnectionWatch.Start(pair.ServerContext, out var late).Dispose();
+        Assert.Equal(new TcpReading(TcpState.TornDown, 0, false), watch.Read());
+        ConnectionWatch.Start(pair.ServerContext, out var late);
         Assert.Equal(TcpState.TornDown, late.State);
     }
 

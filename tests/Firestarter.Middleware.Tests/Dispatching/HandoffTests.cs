@@ -1,8 +1,10 @@
+using System.IO.Pipelines;
 using System.Text;
 using Firestarter.Diagnostics;
 using Firestarter.Dispatching;
 using Firestarter.Matching;
 using Firestarter.Tests.TestSupport;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Firestarter.Tests.Dispatching;
 
@@ -111,6 +113,23 @@ public class HandoffTests
     }
 
     [Fact]
+    public async Task A_write_the_server_dropped_as_it_had_completed_the_output_is_refused_and_the_poll_ends_gone()
+    {
+        // Kestrel answers a write with a completed result once it has completed the connection's output (as it does
+        // when it aborts the connection, before it closes the socket): nothing of the run went out.
+        var output = new Pipe();
+        await output.Reader.CompleteAsync();
+        using var client = new TestContext();
+        client.Context.Features.Set<IHttpResponseBodyFeature>(new PipeResponseBody(output.Writer));
+        var poll = Claimed(client);
+
+        var result = await Handoff.WriteRunAsync(poll, Run);
+
+        Assert.Equal(HandoffOutcome.Refused, result);
+        Assert.Equal(PollOutcome.Aborted, await OutcomeOf(poll));
+    }
+
+    [Fact]
     public async Task An_unexpected_write_failure_is_not_swallowed()
     {
         using var stream = new ScriptedStream(failWith: new NotSupportedException("boom"));
@@ -118,5 +137,23 @@ public class HandoffTests
         var poll = Claimed(client);
 
         await Assert.ThrowsAsync<NotSupportedException>(async () => await Handoff.WriteRunAsync(poll, Run));
+    }
+
+    private sealed class PipeResponseBody(PipeWriter writer) : IHttpResponseBodyFeature
+    {
+        public Stream Stream => writer.AsStream();
+
+        public PipeWriter Writer => writer;
+
+        public void DisableBuffering()
+        {
+        }
+
+        public Task StartAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+        public Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
+        public Task CompleteAsync() => writer.CompleteAsync().AsTask();
     }
 }
