@@ -48,47 +48,33 @@ internal sealed class WarmPool
     /// <summary>Parks a waiting poll under its key. Returns false, without parking, once the pool drains.</summary>
     public bool TryPark(ParkedPoll poll)
     {
-        while (true)
+        if (EnterLiveBucket(poll.Key) is not { } bucket)
         {
-            if (Volatile.Read(ref _draining))
+            return false;
+        }
+
+        try
+        {
+            // A dispatch waiting for this key's next park takes the poll at once (a null test when none waits).
+            if (bucket.Waiters is { Count: > 0 } && TryServeWaiter(bucket, poll))
             {
-                return false;
+                RetireIfEmpty(bucket);
+                return true;
             }
 
-            var bucket = _buckets.GetOrAdd(poll.Key, static key => new PollBucket(key));
-            lock (bucket.Gate)
+            bucket.Append(poll);
+            // Counted under the lock, so a claim that unlinks this poll at once never sees the count below zero.
+            Interlocked.Increment(ref _parked);
+            if (bucket.Count == 1)
             {
-                if (bucket.IsRetired)
-                {
-                    // Emptied and removed from the map between our lookup and our lock: take a fresh one.
-                    continue;
-                }
-
-                // Checked again under the lock: BeginDrain sets the flag before it takes any bucket's lock,
-                // so a poll linked here either is seen by the drain or sees the flag.
-                if (Volatile.Read(ref _draining))
-                {
-                    RetireIfEmpty(bucket);
-                    return false;
-                }
-
-                // A dispatch waiting for this key's next park takes the poll at once (a null test when none waits).
-                if (bucket.Waiters is { Count: > 0 } && TryServeWaiter(bucket, poll))
-                {
-                    RetireIfEmpty(bucket);
-                    return true;
-                }
-
-                bucket.Append(poll);
-                // Counted under the lock, so a claim that unlinks this poll at once never sees the count below zero.
-                Interlocked.Increment(ref _parked);
-                if (bucket.Count == 1)
-                {
-                    _observer?.KeyAvailabilityChanged(poll.Key, available: true);
-                }
+                _observer?.KeyAvailabilityChanged(poll.Key, available: true);
             }
 
             return true;
+        }
+        finally
+        {
+            bucket.Gate.Exit();
         }
     }
 
@@ -133,38 +119,58 @@ internal sealed class WarmPool
     public ParkedPoll? ClaimOrAwaitNextPark(RepollWaiter waiter, long guardFrom, out bool registered)
     {
         registered = false;
-        while (true)
+        if (EnterLiveBucket(waiter.Key) is not { } bucket)
         {
+            return null;
+        }
+
+        try
+        {
+            if (ClaimFrom(bucket, guardFrom, out _) is { } poll)
+            {
+                return poll;
+            }
+
+            (bucket.Waiters ??= []).Add(waiter);
+            registered = true;
+            return null;
+        }
+        finally
+        {
+            bucket.Gate.Exit();
+        }
+    }
+
+    /// <summary>
+    /// The live bucket for <paramref name="key"/> (made if there is none) with its gate entered, for a caller that
+    /// links a poll or a waiter in it and then exits the gate; null, with no gate held, once the pool drains.
+    /// </summary>
+    private PollBucket? EnterLiveBucket(in MatchKey key)
+    {
+        while (!Volatile.Read(ref _draining))
+        {
+            var bucket = _buckets.GetOrAdd(key, static k => new PollBucket(k));
+            bucket.Gate.Enter();
+            if (bucket.IsRetired)
+            {
+                // Emptied and removed from the map between our lookup and our lock: take a fresh one.
+                bucket.Gate.Exit();
+                continue;
+            }
+
+            // Checked again under the lock: BeginDrain sets the flag before it takes any bucket's lock, so whatever
+            // the caller links here either is seen by the drain or sees the flag.
             if (Volatile.Read(ref _draining))
             {
+                RetireIfEmpty(bucket);
+                bucket.Gate.Exit();
                 return null;
             }
 
-            var bucket = _buckets.GetOrAdd(waiter.Key, static key => new PollBucket(key));
-            lock (bucket.Gate)
-            {
-                if (bucket.IsRetired)
-                {
-                    continue;
-                }
-
-                // Checked under the lock, as in TryPark: a drain either sees this waiter or is seen here.
-                if (Volatile.Read(ref _draining))
-                {
-                    RetireIfEmpty(bucket);
-                    return null;
-                }
-
-                if (ClaimFrom(bucket, guardFrom, out _) is { } poll)
-                {
-                    return poll;
-                }
-
-                (bucket.Waiters ??= []).Add(waiter);
-                registered = true;
-                return null;
-            }
+            return bucket;
         }
+
+        return null;
     }
 
     /// <summary>Ends a registered wait unserved; false if a park served it first (the caller then owns that poll).</summary>
