@@ -44,11 +44,11 @@ internal sealed partial class ConfirmationHandler
             && context.Request.RouteValues[SnapshotParameter] is string { Length: > 0 } snapshot)
         {
             var attempt = new RunAttempt(run, snapshot);
-            string? controllerId = context.Request.Headers[WarmStartHeaders.ControllerId];
+            var controllerId = WarmStartHeaders.ControllerIdOf(context.Request);
             ConfirmationOutcome result;
             try
             {
-                result = _registry.Note(attempt, string.IsNullOrEmpty(controllerId) ? null : controllerId);
+                result = _registry.Note(attempt, controllerId);
             }
             catch (Exception ex)
             {

@@ -216,7 +216,7 @@ internal sealed partial class DispatchHandler
             }
 
             // Read before the handoff: the poll's request is recycled once the handoff completes it.
-            var controllerId = pending is null ? null : ControllerIdOf(poll);
+            var controllerId = pending is null ? null : WarmStartHeaders.ControllerIdOf(poll.Context.Request);
             var result = await Handoff.WriteRunAsync(poll, run);
             _metrics.Handoff(result);
             if (result is HandoffOutcome.Delivered or HandoffOutcome.DeliveredAsClientLeft)
@@ -276,12 +276,6 @@ internal sealed partial class DispatchHandler
 
         Log.Unconfirmed(_logger, pending.Attempt.RunId, pending.Attempt.SnapshotId, message.Key, _confirmTimeout);
         return WarmStart.Unconfirmed;
-    }
-
-    private static string? ControllerIdOf(ParkedPoll poll)
-    {
-        string? id = poll.Context.Request.Headers[WarmStartHeaders.ControllerId];
-        return string.IsNullOrEmpty(id) ? null : id;
     }
 
     private void Complete(DispatchOutcome outcome, long started, DispatchBody body, DispatchMessage message)

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http;
+
 namespace Firestarter.Protocol;
 
 /// <summary>The headers a Trigger.dev run controller sends with <c>GET /warm-start</c>.</summary>
@@ -12,9 +14,18 @@ internal static class WarmStartHeaders
 
     public const string MachineMemory = "x-trigger-machine-memory";
 
-    /// <summary>Logged, not matched.</summary>
+    /// <summary>
+    /// Not matched: logged, and with confirmation on, compared with the controller an <c>attempts/start</c> names.
+    /// </summary>
     public const string ControllerId = "x-trigger-workload-controller-id";
 
     /// <summary>Logged, not matched.</summary>
     public const string WorkerInstanceName = "x-trigger-worker-instance-name";
+
+    /// <summary>The request's <see cref="ControllerId"/>; null when it is absent or empty (an empty id names nobody).</summary>
+    public static string? ControllerIdOf(HttpRequest request)
+    {
+        string? id = request.Headers[ControllerId];
+        return string.IsNullOrEmpty(id) ? null : id;
+    }
 }
