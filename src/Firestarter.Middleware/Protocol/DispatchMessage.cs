@@ -60,7 +60,8 @@ internal readonly struct DispatchMessage
         }
     }
 
-    private static bool IsEmpty(Range range) => range.End.Value <= range.Start.Value;
+    /// <summary>Whether a range from the reader covers no text (the field was absent or an empty string).</summary>
+    internal static bool IsEmpty(Range range) => range.End.Value <= range.Start.Value;
 
     /// <summary>The run id as text, for logs only: decoding it is left until a log line actually needs it.</summary>
     public string RunIdText(ReadOnlySpan<byte> body)

@@ -401,7 +401,7 @@ internal static class DispatchMessageReader
             }
 
             // An empty friendlyId says nothing; fall back to the internal id for the logs.
-            var runId = RunFriendlyId.End.Value > RunFriendlyId.Start.Value ? RunFriendlyId : RunInternalId;
+            var runId = DispatchMessage.IsEmpty(RunFriendlyId) ? RunInternalId : RunFriendlyId;
             message = new DispatchMessage(
                 new MatchKey(Deployment!, Version!, Cpu!.Value, Memory!.Value), Message, runId, RunFriendlyId, SnapshotFriendlyId);
             return null;
