@@ -255,7 +255,7 @@ memory() {
   done
   emit
   if [ -n "$per_bun" ]; then
-    emit "Per parked controller, Firestarter / Bun: **$(awk -v a="$per_broker" -v b="$per_bun" 'BEGIN{printf "%.2f", a / b}')** (target ≤ 1.0)."
+    emit "Per parked controller, Firestarter / Bun: **$(awk -v a="$per_broker" -v b="$per_bun" 'BEGIN{printf "%.2f", a / b}')** (target ≤ 2.0, issue 16)."
     emit
   fi
   [ "${MEM_CENSUS:-}" = 1 ] && memory_census "$n" "$settle" "$port"
