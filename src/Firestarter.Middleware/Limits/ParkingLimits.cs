@@ -64,7 +64,7 @@ internal sealed partial class ParkingLimits
 
         while (true)
         {
-            var count = _perKey.GetOrAdd(key, static _ => new KeyCount());
+            var count = _perKey.GetOrAdd(key, static k => new KeyCount(k));
             lock (count)
             {
                 if (count.Retired)
@@ -81,15 +81,15 @@ internal sealed partial class ParkingLimits
                 }
 
                 count.Value++;
-                return new Slot(this, (key, count));
+                return new Slot(this, count);
             }
         }
     }
 
-    private void Release((MatchKey Key, KeyCount Count)? perKey)
+    private void Release(KeyCount? count)
     {
         Interlocked.Decrement(ref _parked);
-        if (perKey is not var (key, count))
+        if (count is null)
         {
             return;
         }
@@ -99,7 +99,7 @@ internal sealed partial class ParkingLimits
             if (--count.Value == 0)
             {
                 count.Retired = true;
-                _perKey.TryRemove(new KeyValuePair<MatchKey, KeyCount>(key, count));
+                _perKey.TryRemove(new KeyValuePair<MatchKey, KeyCount>(count.Key, count));
             }
         }
     }
@@ -117,10 +117,12 @@ internal sealed partial class ParkingLimits
         public static readonly Slot Unlimited = new(null, null);
 
         private readonly ParkingLimits? _owner;
-        private readonly (MatchKey Key, KeyCount Count)? _perKey;
+        // The key's count, which holds the key it was made for: a slot kept by a parked poll holds no strings of
+        // the poll's own request.
+        private readonly KeyCount? _perKey;
         private int _released;
 
-        public Slot(ParkingLimits? owner, (MatchKey Key, KeyCount Count)? perKey)
+        public Slot(ParkingLimits? owner, KeyCount? perKey)
         {
             _owner = owner;
             _perKey = perKey;
@@ -135,8 +137,10 @@ internal sealed partial class ParkingLimits
         }
     }
 
-    internal sealed class KeyCount
+    internal sealed class KeyCount(MatchKey key)
     {
+        public MatchKey Key { get; } = key;
+
         public int Value;
         public bool Retired;
     }

@@ -35,13 +35,20 @@ internal sealed class ParkedPoll : IValueTaskSource<PollOutcome>
         ParkedAt = parkedAt;
     }
 
-    public MatchKey Key { get; }
+    /// <summary>
+    /// The poll's match key; once parked, its bucket's own key (equal, with the bucket's strings), so that a parked
+    /// poll keeps none of its request's header strings alive.
+    /// </summary>
+    public MatchKey Key { get; private set; }
 
     /// <summary>The held request.</summary>
     public HttpContext Context { get; }
 
     /// <summary>When the poll was parked, as a <see cref="TimeProvider"/> timestamp.</summary>
     public long ParkedAt { get; }
+
+    /// <summary>Shares the bucket's key, equal to the poll's own (called by the pool under the bucket's lock).</summary>
+    internal void ShareKey(PollBucket bucket) => Key = bucket.Key;
 
     /// <summary>True until a dispatch claims the poll or it is abandoned.</summary>
     public bool IsWaiting => Volatile.Read(ref _state) == Waiting;

@@ -55,6 +55,7 @@ internal sealed class WarmPool
 
         try
         {
+            poll.ShareKey(bucket);
             // A dispatch waiting for this key's next park takes the poll at once (a null test when none waits).
             if (bucket.Waiters is { Count: > 0 } && TryServeWaiter(bucket, poll))
             {

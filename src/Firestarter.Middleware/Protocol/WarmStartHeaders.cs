@@ -19,7 +19,7 @@ internal static class WarmStartHeaders
     /// </summary>
     public const string ControllerId = "x-trigger-workload-controller-id";
 
-    /// <summary>Logged, not matched.</summary>
+    /// <summary>Logged when the poll parks, not matched.</summary>
     public const string WorkerInstanceName = "x-trigger-worker-instance-name";
 
     /// <summary>The request's <see cref="ControllerId"/>; null when it is absent or empty (an empty id names nobody).</summary>
@@ -27,5 +27,18 @@ internal static class WarmStartHeaders
     {
         string? id = request.Headers[ControllerId];
         return string.IsNullOrEmpty(id) ? null : id;
+    }
+
+    /// <summary>
+    /// Removes from a poll's request the headers its match key was made from, and the worker's name, once they have
+    /// been read; the controller id stays, for a dispatch under confirmation to read.
+    /// </summary>
+    public static void RemoveMatched(IHeaderDictionary headers)
+    {
+        headers.Remove(DeploymentId);
+        headers.Remove(DeploymentVersion);
+        headers.Remove(MachineCpu);
+        headers.Remove(MachineMemory);
+        headers.Remove(WorkerInstanceName);
     }
 }

@@ -47,6 +47,22 @@ public class WarmPoolTests
     }
 
     [Fact]
+    public void A_poll_parked_under_a_key_that_has_a_bucket_takes_the_buckets_strings_instead_of_its_own()
+    {
+        var pool = new WarmPool(SelectionOrder.NewestFirst);
+        var first = Parked(pool, KeyA);
+        // Equal by value, but strings of its own, as each request's headers are.
+        var own = new MatchKey(new string("deployment_a".AsSpan()), new string("1".AsSpan()), 1, 2);
+
+        var second = Parked(pool, own);
+
+        Assert.Equal(own, second.Key);
+        Assert.Same(first.Key.Deployment, second.Key.Deployment);
+        Assert.Same(first.Key.Version, second.Key.Version);
+        Assert.NotSame(own.Deployment, second.Key.Deployment);
+    }
+
+    [Fact]
     public void A_key_equal_by_value_claims_the_poll()
     {
         var pool = new WarmPool(SelectionOrder.NewestFirst);

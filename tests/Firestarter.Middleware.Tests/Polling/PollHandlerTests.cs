@@ -83,6 +83,34 @@ public class PollHandlerTests
     }
 
     [Fact]
+    public async Task A_parked_poll_no_longer_holds_the_headers_its_key_was_made_from_but_keeps_its_controller_id()
+    {
+        using var harness = new Harness();
+        using var client = Controller();
+        var headers = client.Context.Request.Headers;
+        headers["x-trigger-workload-controller-id"] = "controller_1";
+        headers["x-trigger-worker-instance-name"] = "node-1";
+        headers["x-other"] = "kept";
+
+        var handling = harness.Handler.HandleAsync(client.Context);
+
+        Assert.Equal(1, harness.Pool.ParkedCount);
+        foreach (var matched in new[] { "x-trigger-deployment-id", "x-trigger-deployment-version", "x-trigger-machine-cpu", "x-trigger-machine-memory", "x-trigger-worker-instance-name" })
+        {
+            Assert.False(headers.ContainsKey(matched), matched);
+        }
+
+        Assert.Equal("controller_1", headers["x-trigger-workload-controller-id"]);
+        Assert.Equal("kept", headers["x-other"]);
+        // The key still matches: a dispatch for it finds the poll and writes the run.
+        var poll = harness.Pool.TryClaim(Key);
+        Assert.Same(client.Context, poll!.Context);
+        Assert.Equal(HandoffOutcome.Delivered, await Handoff.WriteRunAsync(poll, """{"run":1}"""u8.ToArray()));
+        await handling.WaitAsync(Patience);
+        Assert.Equal("""{"run":1}""", Encoding.UTF8.GetString(client.ResponseBytes));
+    }
+
+    [Fact]
     public async Task A_client_that_gives_up_leaves_the_pool_at_once_and_gets_nothing()
     {
         using var harness = new Harness();
@@ -186,6 +214,8 @@ public class PollHandlerTests
 
         Assert.Equal(400, client.Context.Response.StatusCode);
         Assert.Equal("application/problem+json", client.Context.Response.ContentType);
+        // Only a parked poll gives up its matched headers.
+        Assert.Equal("lots", client.Context.Request.Headers["x-trigger-machine-cpu"]);
         using var problem = JsonDocument.Parse(client.ResponseBytes);
         Assert.Equal("bad-header", problem.RootElement.GetProperty("code").GetString());
         Assert.Contains("x-trigger-machine-cpu", problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
